@@ -1,0 +1,3 @@
+"""ayon-ftrack-sync: ftrack <-> AYON sync on Temporal."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,15 @@
+"""Activity registry: the only code that talks to ftrack or AYON is registered here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ayon_ftrack_sync.activities import health
+from ayon_ftrack_sync.config import AppConfig
+
+
+def build_activities(config: AppConfig | None = None) -> Sequence[Callable[..., Any]]:
+    """Every activity a worker registers, bound to `config` where they need servers."""
+    del config  # no server-bound activities yet; later features bind their gateways here
+    return [health.ping]

@@ -1,0 +1,3 @@
+from ayon_ftrack_sync.cli.app import main
+
+main()

@@ -1,0 +1,11 @@
+"""Workflow registry: every workflow class a worker registers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ayon_ftrack_sync.workflows.health import HealthCheckWorkflow
+
+WORKFLOWS: Sequence[type] = (HealthCheckWorkflow,)
+
+__all__ = ["WORKFLOWS", "HealthCheckWorkflow"]

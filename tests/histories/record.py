@@ -1,0 +1,74 @@
+"""Record the workflow histories that the replay tests replay.
+
+Run after changing a workflow on purpose (behind `workflow.patched`):
+
+    python -m tests.histories.record
+
+It starts a dev server from the local `temporal` binary, runs every scenario below with the
+real worker registries, and writes one `<scenario>.json` per scenario next to this file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from ayon_ftrack_sync.activities import build_activities
+from ayon_ftrack_sync.payloads.health import PingRequest
+from ayon_ftrack_sync.temporal.search_attributes import ALL_SEARCH_ATTRIBUTES
+from ayon_ftrack_sync.workers.worker import build_worker
+from ayon_ftrack_sync.workflows.health import HealthCheckWorkflow
+from tests.helpers import local_binary
+
+HERE = Path(__file__).resolve().parent
+
+Scenario = Callable[[Client, str], Awaitable[WorkflowHandle]]
+
+
+async def health_check(client: Client, task_queue: str) -> WorkflowHandle:
+    handle = await client.start_workflow(
+        HealthCheckWorkflow.run,
+        PingRequest(requested_by="recorder"),
+        id=f"record-health-{uuid.uuid4().hex[:8]}",
+        task_queue=task_queue,
+    )
+    await handle.result()
+    return handle
+
+
+SCENARIOS: dict[str, Scenario] = {"health_check": health_check}
+
+
+async def record() -> None:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(local_binary("temporal")),
+        data_converter=pydantic_data_converter,
+        search_attributes=ALL_SEARCH_ATTRIBUTES,
+    )
+    try:
+        with ThreadPoolExecutor(max_workers=32) as executor:
+            worker = build_worker(
+                env.client,
+                "record-histories",
+                activities=build_activities(None),
+                executor=executor,
+            )
+            async with worker:
+                for name, scenario in SCENARIOS.items():
+                    handle = await scenario(env.client, "record-histories")
+                    history = await handle.fetch_history()
+                    (HERE / f"{name}.json").write_text(history.to_json())
+                    print(f"recorded {name}: {len(history.events)} events")
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(record())
