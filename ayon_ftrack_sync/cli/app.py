@@ -13,6 +13,7 @@ from ayon_ftrack_sync import __version__
 from ayon_ftrack_sync.cli.config_cmd import show_config
 from ayon_ftrack_sync.cli.context import CliState
 from ayon_ftrack_sync.cli.doctor import doctor
+from ayon_ftrack_sync.cli.emulate import emulate_app
 from ayon_ftrack_sync.cli.server import server
 from ayon_ftrack_sync.cli.worker import worker
 
@@ -51,6 +52,7 @@ app.command()(server)
 app.command()(worker)
 app.command()(doctor)
 app.command("config")(show_config)
+app.add_typer(emulate_app, name="emulate")
 
 
 def main() -> None:
