@@ -43,7 +43,33 @@ async def health_check(client: Client, task_queue: str) -> WorkflowHandle:
     return handle
 
 
-SCENARIOS: dict[str, Scenario] = {"health_check": health_check}
+async def full_sync(client: Client, task_queue: str) -> WorkflowHandle:
+    """Full sync with test doubles of its activities (the history records workflow code)."""
+    from ayon_ftrack_sync.payloads.full_sync import FullSyncInput
+    from ayon_ftrack_sync.workflows.full_sync import FullSyncWorkflow
+    from tests.workflows.full_sync_fakes import FakeFullSync
+
+    fake = FakeFullSync(transient_hierarchy_failures=1)
+    with ThreadPoolExecutor(max_workers=32) as executor:
+        worker = build_worker(
+            client,
+            f"{task_queue}-full-sync",
+            activities=fake.activities(),  # type: ignore[arg-type]
+            workflows=[FullSyncWorkflow],
+            executor=executor,
+        )
+        async with worker:
+            handle = await client.start_workflow(
+                FullSyncWorkflow.run,
+                FullSyncInput(ftrack_project_id="ftrack-project-1"),
+                id=f"record-full-sync-{uuid.uuid4().hex[:8]}",
+                task_queue=f"{task_queue}-full-sync",
+            )
+            await handle.result()
+    return handle
+
+
+SCENARIOS: dict[str, Scenario] = {"health_check": health_check, "full_sync": full_sync}
 
 
 async def record() -> None:
@@ -71,4 +97,9 @@ async def record() -> None:
 
 
 if __name__ == "__main__":
+    import os
+    import sys
+
     asyncio.run(record())
+    sys.stdout.flush()
+    os._exit(0)  # the Temporal core can abort during interpreter finalisation (sdk-python#300)
