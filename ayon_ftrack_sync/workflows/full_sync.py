@@ -109,14 +109,14 @@ class FullSyncWorkflow:
         activity: str,
         argument: object,
         result_type: type[ResultT],
-        timeout: timedelta,
+        start_to_close: timedelta,
     ) -> ResultT:
         self._phase = phase
         result: ResultT = await workflow.execute_activity(
             activity,
             argument,
             result_type=result_type,
-            start_to_close_timeout=timeout,
+            start_to_close_timeout=start_to_close,
             heartbeat_timeout=timedelta(minutes=2),
             retry_policy=PHASE_RETRY,
             summary=f"{phase.value} phase",
