@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from ayon_ftrack_sync.workflows.full_sync import FullSyncWorkflow
 from ayon_ftrack_sync.workflows.health import HealthCheckWorkflow
+from ayon_ftrack_sync.workflows.project_sync import ProjectSyncWorkflow
 
-WORKFLOWS: Sequence[type] = (HealthCheckWorkflow, FullSyncWorkflow)
+WORKFLOWS: Sequence[type] = (HealthCheckWorkflow, FullSyncWorkflow, ProjectSyncWorkflow)
 
-__all__ = ["WORKFLOWS", "FullSyncWorkflow", "HealthCheckWorkflow"]
+__all__ = ["WORKFLOWS", "FullSyncWorkflow", "HealthCheckWorkflow", "ProjectSyncWorkflow"]

@@ -11,7 +11,6 @@ real worker registries, and writes one `<scenario>.json` per scenario next to th
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,7 +35,7 @@ async def health_check(client: Client, task_queue: str) -> WorkflowHandle:
     handle = await client.start_workflow(
         HealthCheckWorkflow.run,
         PingRequest(requested_by="recorder"),
-        id=f"record-health-{uuid.uuid4().hex[:8]}",
+        id="health_check",  # = file stem: the replayer uses it as workflow id
         task_queue=task_queue,
     )
     await handle.result()
@@ -62,14 +61,61 @@ async def full_sync(client: Client, task_queue: str) -> WorkflowHandle:
             handle = await client.start_workflow(
                 FullSyncWorkflow.run,
                 FullSyncInput(ftrack_project_id="ftrack-project-1"),
-                id=f"record-full-sync-{uuid.uuid4().hex[:8]}",
+                id="full_sync",
                 task_queue=f"{task_queue}-full-sync",
             )
             await handle.result()
     return handle
 
 
-SCENARIOS: dict[str, Scenario] = {"health_check": health_check, "full_sync": full_sync}
+async def project_sync(client: Client, task_queue: str) -> WorkflowHandle:
+    """Events, a duplicate, a failing batch, a resync with buffered events."""
+    from ayon_ftrack_sync.payloads.project_sync import (
+        EventBatch,
+        ProjectSyncInput,
+        ResyncRequest,
+    )
+    from ayon_ftrack_sync.workflows.full_sync import FullSyncWorkflow
+    from ayon_ftrack_sync.workflows.project_sync import ProjectSyncWorkflow
+    from tests.workflows.full_sync_fakes import FakeFullSync
+    from tests.workflows.project_sync_fakes import FakeIncremental
+    from tests.workflows.test_project_sync_workflow import ev
+
+    fake = FakeIncremental(poison={"bad"})
+    full = FakeFullSync()
+    queue = f"{task_queue}-project-sync"
+    with ThreadPoolExecutor(max_workers=32) as executor:
+        worker = build_worker(
+            client,
+            queue,
+            activities=[*fake.activities(), *full.activities()],  # type: ignore[list-item]
+            workflows=[ProjectSyncWorkflow, FullSyncWorkflow],
+            executor=executor,
+        )
+        async with worker:
+            handle = await client.start_workflow(
+                ProjectSyncWorkflow.run,
+                ProjectSyncInput(ftrack_project_id="ftrack-proj", window_seconds=0.05),
+                id="project_sync",
+                task_queue=queue,
+            )
+            batch = EventBatch(events=[ev("e1", "a"), ev("e2", "a"), ev("e1", "a")])
+            await handle.signal(ProjectSyncWorkflow.enqueue, batch)
+            await handle.execute_update(ProjectSyncWorkflow.flush)
+            await handle.signal(ProjectSyncWorkflow.enqueue, EventBatch(events=[ev("e3", "bad")]))
+            await handle.execute_update(ProjectSyncWorkflow.flush)
+            await handle.execute_update(ProjectSyncWorkflow.resync, ResyncRequest())
+            await handle.signal(ProjectSyncWorkflow.enqueue, EventBatch(events=[ev("e4", "b")]))
+            await handle.execute_update(ProjectSyncWorkflow.flush)
+            await handle.terminate()
+    return handle
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "health_check": health_check,
+    "full_sync": full_sync,
+    "project_sync": project_sync,
+}
 
 
 async def record() -> None:

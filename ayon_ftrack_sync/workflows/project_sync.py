@@ -1,0 +1,294 @@
+"""`ProjectSyncWorkflow`: the long-lived entity workflow of one ftrack project.
+
+It receives event batches by signal (signal-with-start from the leecher), drops duplicates,
+merges changes over a short window, applies them in order, and moves on when a batch fails
+for good after recording the failure where people look (AYON event, ftrack flag, Web UI).
+A `resync` update runs a full sync as a child while new events wait in the buffer.
+Continue-as-new keeps history short, carrying the buffer and the dedupe window.
+
+Handler/main-loop shape after temporalio samples' `safe_message_handlers`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from ayon_ftrack_sync.payloads.full_sync import FullSyncInput, FullSyncReport
+    from ayon_ftrack_sync.payloads.project_sync import (
+        MAX_CARRY,
+        ApplyBatchInput,
+        ApplyBatchResult,
+        EventBatch,
+        FailureRecord,
+        ProjectSyncInput,
+        ProjectSyncStatus,
+        ResyncRequest,
+    )
+    from ayon_ftrack_sync.sync.coalesce import coalesce
+    from ayon_ftrack_sync.sync.events import ProjectEvent
+    from ayon_ftrack_sync.temporal.search_attributes import AYON_PROJECT, SYNC_STATE, SyncState
+    from ayon_ftrack_sync.workflows.full_sync import FullSyncWorkflow
+
+APPLY_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=6,
+    non_retryable_error_types=["InvalidChange", "ProjectNotFound", "MissingAttributes"],
+)
+RECORD_RETRY = RetryPolicy(maximum_attempts=5, maximum_interval=timedelta(seconds=10))
+
+
+def workflow_id_for(ftrack_project_id: str) -> str:
+    return f"ftrack-sync/project/{ftrack_project_id}"
+
+
+@workflow.defn(name="ProjectSyncWorkflow")
+class ProjectSyncWorkflow:
+    @workflow.init
+    def __init__(self, request: ProjectSyncInput) -> None:
+        self._input = request
+        self._stats = request.stats.model_copy()
+        self._pending: list[ProjectEvent] = list(request.pending)
+        self._recent: deque[str] = deque(request.recent_event_ids, maxlen=request.dedupe_window)
+        self._recent_set: set[str] = set(self._recent)
+        self._ayon_project = request.ayon_project_name
+        self._state = SyncState.IDLE
+        self._resync_queue: list[tuple[int, ResyncRequest]] = []
+        self._resync_results: dict[int, FullSyncReport | str] = {}
+        self._resync_running = False
+        self._next_ticket = 0
+        self._continuing = False
+
+    # -- messages --------------------------------------------------------------------------
+
+    @workflow.signal
+    def enqueue(self, batch: EventBatch) -> None:
+        """New events; duplicates (same ftrack event id) are counted and dropped."""
+        for event in batch.events:
+            self._stats.events_received += 1
+            if event.event_id in self._recent_set:
+                self._stats.events_duplicate += 1
+                continue
+            if len(self._recent) == self._recent.maxlen:
+                self._recent_set.discard(self._recent[0])
+            self._recent.append(event.event_id)
+            self._recent_set.add(event.event_id)
+            self._pending.append(event)
+
+    @workflow.query
+    def status(self) -> ProjectSyncStatus:
+        return ProjectSyncStatus(
+            ftrack_project_id=self._input.ftrack_project_id,
+            ayon_project_name=self._ayon_project,
+            state=self._state.value,
+            pending=len(self._pending),
+            resync_running=self._resync_running,
+            stats=self._stats,
+        )
+
+    @workflow.update
+    async def resync(self, request: ResyncRequest) -> FullSyncReport:
+        """Run a full sync now (as a child); events arriving meanwhile wait and apply after."""
+        ticket = self._next_ticket
+        self._next_ticket += 1
+        self._resync_queue.append((ticket, request))
+        await workflow.wait_condition(lambda: ticket in self._resync_results)
+        result = self._resync_results.pop(ticket)
+        if isinstance(result, str):
+            raise ApplicationError(result, type="ResyncFailed")
+        return result
+
+    @workflow.update
+    async def flush(self) -> int:
+        """Wait until every event received so far is handled; returns events applied.
+
+        Returns -1 when the run is about to continue as new: call again (reaches the new run).
+        """
+        target = self._stats.events_received - self._stats.events_duplicate
+        await workflow.wait_condition(
+            lambda: (self._handled() >= target and not self._pending) or self._continuing
+        )
+        return -1 if self._continuing else self._stats.events_applied
+
+    # -- main loop -------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, request: ProjectSyncInput) -> None:
+        self._set_state(SyncState.IDLE)
+        while True:
+            await workflow.wait_condition(
+                lambda: bool(self._pending or self._resync_queue) or self._should_continue()
+            )
+            if self._resync_queue:
+                await self._run_resync()
+                continue
+            if self._pending:
+                await self._apply_next_batch()
+                continue
+            if self._should_continue() and len(self._pending) <= MAX_CARRY:
+                self._continuing = True
+                await workflow.wait_condition(
+                    lambda: workflow.all_handlers_finished() or bool(self._resync_queue)
+                )
+                if self._resync_queue:
+                    self._continuing = False
+                    continue
+                workflow.continue_as_new(self._carry())
+
+    async def _apply_next_batch(self) -> None:
+        if len(self._pending) < self._input.max_batch and not self._resync_queue:
+            try:
+                await workflow.wait_condition(
+                    lambda: len(self._pending) >= self._input.max_batch,
+                    timeout=timedelta(seconds=self._input.window_seconds),
+                )
+            except TimeoutError:
+                pass  # the window closed: apply what arrived
+        batch = self._pending[: self._input.max_batch]
+        del self._pending[: len(batch)]
+        merged = coalesce(batch)
+        self._set_state(SyncState.SYNCING)
+        apply_input = ApplyBatchInput(
+            ftrack_project_id=self._input.ftrack_project_id,
+            ayon_project_name=self._ayon_project,
+            changes=merged.changes,
+            event_ids=merged.event_ids,
+        )
+        try:
+            result = await workflow.execute_activity(
+                "incremental.apply",
+                apply_input,
+                result_type=ApplyBatchResult,
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(minutes=1),
+                retry_policy=APPLY_RETRY,
+                summary=f"apply {len(merged.changes)} change(s) from {len(batch)} event(s)",
+            )
+        except ActivityError as err:
+            await self._record_failure(apply_input, err)
+            self._stats.events_applied += len(batch)  # handled (recorded), not lost
+            return
+        if result.ayon_project_name and result.ayon_project_name != self._ayon_project:
+            self._ayon_project = result.ayon_project_name
+            workflow.upsert_search_attributes([AYON_PROJECT.value_set(self._ayon_project)])
+        self._stats.events_applied += len(batch)
+        self._stats.batches_applied += 1
+        self._stats.last_applied_at = workflow.now()
+        self._set_state(SyncState.IDLE if not self._pending else SyncState.SYNCING)
+
+    async def _record_failure(self, apply_input: ApplyBatchInput, err: ActivityError) -> None:
+        cause = err.cause
+        error_type = cause.type if isinstance(cause, ApplicationError) and cause.type else "Error"
+        message = str(cause.message if isinstance(cause, ApplicationError) else cause or err)
+        self._stats.batches_failed += 1
+        self._stats.last_error = f"{error_type}: {message}"[:500]
+        self._set_state(SyncState.FAILING)
+        record = FailureRecord(
+            ftrack_project_id=self._input.ftrack_project_id,
+            ayon_project_name=self._ayon_project,
+            event_ids=apply_input.event_ids,
+            entity_ids=[c.entity_id for c in apply_input.changes],
+            error_type=error_type,
+            message=message,
+        )
+        try:
+            await workflow.execute_activity(
+                "incremental.record_failure",
+                record,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=RECORD_RETRY,
+            )
+        except ActivityError:
+            workflow.logger.error(
+                "could not record failed batch %s: %s", apply_input.event_ids[:5], message
+            )
+
+    async def _run_resync(self) -> None:
+        ticket, request = self._resync_queue.pop(0)
+        self._resync_running = True
+        self._set_state(SyncState.RESYNCING)
+        self._stats.resyncs += 1
+        try:
+            report = await workflow.execute_child_workflow(
+                FullSyncWorkflow.run,
+                FullSyncInput(
+                    ftrack_project_id=self._input.ftrack_project_id,
+                    ayon_project_name=self._ayon_project,
+                    dry_run=request.dry_run,
+                    requested_by=request.requested_by,
+                ),
+                id=f"{workflow.info().workflow_id}/full-sync/{workflow.uuid4().hex[:12]}",
+                static_summary=f"full sync of {self._name()}",
+            )
+        except ChildWorkflowError as err:
+            text = _root_message(err)
+            self._stats.last_error = f"full sync failed: {text}"[:500]
+            self._resync_results[ticket] = self._stats.last_error
+            self._set_state(SyncState.FAILING)
+        else:
+            self._ayon_project = report.project.ayon_project_name
+            workflow.upsert_search_attributes([AYON_PROJECT.value_set(self._ayon_project)])
+            self._resync_results[ticket] = report
+            self._set_state(SyncState.IDLE)
+        finally:
+            self._resync_running = False
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _name(self) -> str:
+        return self._ayon_project or self._input.ftrack_project_id
+
+    def _handled(self) -> int:
+        return self._stats.events_applied
+
+    def _should_continue(self) -> bool:
+        if workflow.info().is_continue_as_new_suggested():
+            return True
+        limit = self._input.max_history_length
+        return limit is not None and workflow.info().get_current_history_length() > limit
+
+    def _carry(self) -> ProjectSyncInput:
+        return self._input.model_copy(
+            update={
+                "ayon_project_name": self._ayon_project,
+                "pending": self._pending,
+                "recent_event_ids": list(self._recent),
+                "stats": self._stats,
+            }
+        )
+
+    def _set_state(self, state: SyncState) -> None:
+        if state is self._state and workflow.info().get_current_history_length() > 3:
+            return
+        self._state = state
+        workflow.upsert_search_attributes([SYNC_STATE.value_set(state.value)])
+        name = self._name()
+        details = {
+            SyncState.IDLE: f"{name}: up to date ({self._stats.events_applied} events applied)",
+            SyncState.SYNCING: f"{name}: applying changes ({len(self._pending)} waiting)",
+            SyncState.RESYNCING: f"{name}: full resync running; new events wait",
+            SyncState.FAILING: f"{name}: last batch failed: {self._stats.last_error}",
+        }[state]
+        workflow.set_current_details(details)
+
+
+def _root_message(err: BaseException) -> str:
+    """The innermost failure message (child -> activity -> application error)."""
+    current: BaseException | None = err
+    message = str(err)
+    for _ in range(10):  # bounded: failure chains are short
+        if current is None:
+            break
+        if isinstance(current, ApplicationError | ActivityError | ChildWorkflowError):
+            message = current.message
+        current = (
+            current.__cause__ if current.__cause__ is not None else getattr(current, "cause", None)
+        )
+    return message
