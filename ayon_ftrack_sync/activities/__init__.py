@@ -10,6 +10,12 @@ from ayon_ftrack_sync.config import AppConfig
 
 
 def build_activities(config: AppConfig | None = None) -> Sequence[Callable[..., Any]]:
-    """Every activity a worker registers, bound to `config` where they need servers."""
-    del config  # no server-bound activities yet; later features bind their gateways here
-    return [health.ping]
+    """Every activity a worker registers, bound to `config` where they need servers.
+
+    Without a config only the server-less ones are registered (health checks in tests)."""
+    activities: list[Callable[..., Any]] = [health.ping]
+    if config is not None:
+        from ayon_ftrack_sync.activities.full_sync import FullSyncActivities
+
+        activities += FullSyncActivities(config).all()
+    return activities

@@ -63,17 +63,35 @@ def ensure_link_attributes(api: ayon_api.ServerAPI) -> list[str]:
     changed: list[str] = []
     for name, spec in LINK_ATTRIBUTES.items():
         current = schema.get(name)
+        if current and _fits(current, spec):
+            continue  # titles and descriptions are the admin's; only function matters
         scope = sorted(set(spec["scope"]) | set(current.get("scope", []) if current else []))
         data = {**(current or {}).get("data", {}), **spec["data"]}
-        if current and sorted(current.get("scope", [])) == scope and current.get("data") == data:
-            continue
         api.set_attribute_config(name, data, scope)
         changed.append(name)
     api.reset_attributes_cache()
     return changed
 
 
+def _fits(current: dict[str, Any], spec: dict[str, Any]) -> bool:
+    data = current.get("data") or {}
+    return (
+        set(spec["scope"]) <= set(current.get("scope") or [])
+        and data.get("type") == spec["data"]["type"]
+        and bool(data.get("inherit")) == spec["data"]["inherit"]
+    )
+
+
+def restart_pending(api: ayon_api.ServerAPI) -> bool:
+    """Whether AYON waits for a restart (new attributes are listed but not used until then)."""
+    response = api.get("system/restartRequired")
+    data = response.data if response.status_code == 200 else {}
+    return bool(isinstance(data, dict) and data.get("required"))
+
+
 def require_link_attributes(api: ayon_api.ServerAPI) -> None:
+    """Refuse to sync while `ftrackId`/`ftrackPath` are missing or not yet in effect: AYON
+    would accept the writes and silently drop the values."""
     missing = missing_link_attributes(api)
     if missing:
         raise MissingAttributes(
@@ -81,4 +99,9 @@ def require_link_attributes(api: ayon_api.ServerAPI) -> None:
             + ", ".join(missing)
             + ". Install the ftrack addon on the AYON server (it creates them) and restart "
             "the server so it serves them."
+        )
+    if restart_pending(api):
+        raise MissingAttributes(
+            "AYON has new or changed attributes (ftrackId/ftrackPath) that take effect only "
+            "after a server restart; restart the AYON server, then run the sync again."
         )

@@ -18,10 +18,13 @@ from .errors import (
 from .link_attributes import LINK_ATTRIBUTES, ensure_link_attributes
 from .reader import (
     ConversionProblem,
+    FtrackProjectInfo,
     FtrackRead,
     FtrackSchemaInfo,
+    find_project,
     read_attribute_configurations,
     read_project,
+    read_schema,
 )
 from .session import open_session
 from .writer import WriteResult, write_links
@@ -33,6 +36,7 @@ __all__ = [
     "FtrackError",
     "FtrackNotConfigured",
     "FtrackPermissionDenied",
+    "FtrackProjectInfo",
     "FtrackProjectNotFound",
     "FtrackRead",
     "FtrackSchemaInfo",
@@ -41,8 +45,10 @@ __all__ = [
     "LinkAttributesPermissionError",
     "WriteResult",
     "ensure_link_attributes",
+    "find_project",
     "open_session",
     "read_attribute_configurations",
     "read_project",
+    "read_schema",
     "write_links",
 ]

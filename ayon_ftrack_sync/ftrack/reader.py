@@ -70,6 +70,16 @@ class FtrackSchemaInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class FtrackProjectInfo:
+    """An ftrack project's identity: `name` is its code, `full_name` the AYON project name."""
+
+    id: str
+    name: str
+    full_name: str
+    auto_sync_enabled: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FtrackRead:
     """Everything a full sync needs from ftrack about one project."""
 
@@ -86,6 +96,29 @@ class FtrackRead:
     #: HTTP requests this read made
     requests: int = 0
     seconds: float = 0.0
+
+
+def find_project(session: Any, project: str) -> FtrackProjectInfo:
+    """The project with this id, name or full name (one request)."""
+    api = FtrackApi(session)
+    literal = quote(project)
+    rows = QueryRunner(api).fetch(
+        "select id, name, full_name from Project "
+        f"where id is {literal} or name is {literal} or full_name is {literal}"
+    )
+    found = _pick_project(rows, project)
+    return FtrackProjectInfo(
+        id=str(found["id"]), name=str(found["name"]), full_name=str(found.get("full_name") or "")
+    )
+
+
+def read_schema(session: Any, project: str) -> tuple[FtrackProjectInfo, FtrackSchemaInfo, int]:
+    """Project schema only (types, statuses with scopes): a few requests, no entities.
+
+    Returns the project, the schema and the number of requests made."""
+    reader = _ProjectReader(FtrackApi(session), AttributeMapping([]), {}, {}, 1000, 500)
+    info, schema = reader.read_schema(project)
+    return info, schema, reader.api.requests
 
 
 def read_attribute_configurations(session: Any) -> list[FtrackAttrConf]:
@@ -206,6 +239,40 @@ class _ProjectReader:
         self.project_schema: Row = {}
 
     # -- orchestration ----------------------------------------------------------------------
+    def read_schema(self, project: str) -> tuple[FtrackProjectInfo, FtrackSchemaInfo]:
+        projects: list[Row] = []
+        statuses: list[Row] = []
+        object_types: list[Row] = []
+        types: list[Row] = []
+        literal = quote(project)
+        self.runner.add(
+            Query(
+                "select id, name, full_name, project_schema_id from Project "
+                f"where id is {literal} or name is {literal} or full_name is {literal}",
+                projects.extend,
+            )
+        )
+        self.runner.add(Query("select id, name from ObjectType", object_types.extend))
+        self.runner.add(Query("select id, name from Type", types.extend))
+        self.runner.add(
+            Query("select id, name, color, sort, state.name from Status", statuses.extend)
+        )
+        self.runner.run()
+        found = _pick_project(projects, project)
+        self.object_types = {str(r["id"]): str(r["name"]) for r in object_types}
+        self.type_names = {str(r["id"]): str(r["name"]) for r in types}
+        self.statuses = {str(r["id"]): r for r in statuses}
+        schema_id = found.get("project_schema_id")
+        if schema_id:
+            self._queue_schema(str(schema_id))
+            self.runner.run()
+        info = FtrackProjectInfo(
+            id=str(found["id"]),
+            name=str(found["name"]),
+            full_name=str(found.get("full_name") or ""),
+        )
+        return info, self._schema_info()
+
     def read(self, project: str) -> FtrackRead:
         projects: list[Row] = []
         confs: list[Row] = []

@@ -63,6 +63,14 @@ class SyncFromFtrackModel(SettingsBlock):
         description="Synchronize links from ftrack as AYON link type",
         enum_resolver="project_link_types",
     )
+    deactivate_ayon_only: bool = ayon_field(
+        False,
+        title="Deactivate AYON-only folders and tasks",
+        description=(
+            "A full sync deactivates AYON folders and tasks that were never linked to ftrack "
+            "(the original integration always did). Off: they are kept."
+        ),
+    )
     role_list: list[str] = ayon_field(title=ROLES_TITLE, default_factory=list)
 
     @property

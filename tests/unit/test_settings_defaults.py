@@ -59,6 +59,7 @@ EXPECTED_HANDLERS: dict[str, dict[str, Any]] = {
         "enabled": True,
         "sync_versions": False,
         "sync_link_type": "< Skip >",
+        "deactivate_ayon_only": False,  # ours: the original always deactivated
         "role_list": ADMIN_PM,
     },
     "sync_users_from_ftrack": {"enabled": True, "role_list": ADMIN_PM},
@@ -240,9 +241,26 @@ def test_defaults_equal_what_a_real_server_returns_for_the_original_addon(
     recorded = _recorded_default_settings()
     assert IGNORED_TOP_LEVEL_KEYS <= set(recorded)
     service_part = {k: v for k, v in recorded.items() if k not in IGNORED_TOP_LEVEL_KEYS}
-    assert defaults == service_part
+    assert _without_extensions(defaults) == service_part
     # and the real response (with publish/user_handlers) loads as-is
     assert SyncSettings.model_validate(recorded).model_dump(mode="json") == defaults
+
+
+#: keys this product adds to the original addon's schema (defaults keep the original behaviour
+#: where a studio switching over expects it, and are documented in the settings model)
+EXTENSION_KEYS = {("service_event_handlers", "sync_from_ftrack", "deactivate_ayon_only")}
+
+
+def _without_extensions(data: dict[str, Any]) -> dict[str, Any]:
+    import copy
+
+    trimmed = copy.deepcopy(data)
+    for *parents, key in EXTENSION_KEYS:
+        node = trimmed
+        for parent in parents:
+            node = node[parent]
+        node.pop(key, None)
+    return trimmed
 
 
 def _recorded_exchanges() -> list[dict[str, Any]]:

@@ -65,9 +65,14 @@ class Stats:
         self.busy_s = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"http_requests": self.http_requests, "batches": self.batches,
-                "actions": dict(self.actions), "errors": self.errors,
-                "events_published": self.events_published, "busy_s": round(self.busy_s, 6)}
+        return {
+            "http_requests": self.http_requests,
+            "batches": self.batches,
+            "actions": dict(self.actions),
+            "errors": self.errors,
+            "events_published": self.events_published,
+            "busy_s": round(self.busy_s, 6),
+        }
 
 
 class Backend:
@@ -91,18 +96,36 @@ class Backend:
         self.blobs: dict[str, bytes] = {}  # component id -> data of the ftrack.server location
 
     # -- users ------------------------------------------------------------------------------
-    def add_user(self, username: str, api_key: str | None = None, *, user_id: str | None = None,
-                 first_name: str = "", last_name: str = "") -> ApiUser:
+    def add_user(
+        self,
+        username: str,
+        api_key: str | None = None,
+        *,
+        user_id: str | None = None,
+        first_name: str = "",
+        last_name: str = "",
+    ) -> ApiUser:
         with self.lock:
             existing = next(self.store.lookup("User", "username", username), None)
             uid = user_id or (existing["id"] if existing else str(uuid.uuid4()))
             if existing is None:
-                self.store.put("User", {
-                    "__entity_type__": "User", "id": uid, "username": username,
-                    "first_name": first_name, "last_name": last_name, "email": None,
-                    "is_active": True, "is_otp_enabled": False, "is_totp_enabled": False,
-                    "require_details_update": False, "resource_type": "user",
-                    "thumbnail_id": None})
+                self.store.put(
+                    "User",
+                    {
+                        "__entity_type__": "User",
+                        "id": uid,
+                        "username": username,
+                        "first_name": first_name,
+                        "last_name": last_name,
+                        "email": None,
+                        "is_active": True,
+                        "is_otp_enabled": False,
+                        "is_totp_enabled": False,
+                        "require_details_update": False,
+                        "resource_type": "user",
+                        "thumbnail_id": None,
+                    },
+                )
             user = ApiUser(uid, username, api_key, first_name, last_name)
             self.users[username] = user
             return user
@@ -110,8 +133,7 @@ class Backend:
     def authenticate(self, username: str | None, api_key: str | None) -> ApiUser:
         user = self.users.get(username or "")
         if user is None or user.api_key is None or user.api_key != api_key:
-            raise InvalidCredentialsError(
-                "The supplied API key is not valid for the given user.")
+            raise InvalidCredentialsError("The supplied API key is not valid for the given user.")
         return user
 
     # -- batches ----------------------------------------------------------------------------
@@ -123,13 +145,16 @@ class Backend:
             self.stats.batches += 1
             if self.keep_request_log:
                 self.request_log.append(batch)
-            writes = any(isinstance(a, dict) and a.get("action") in WRITE_ACTIONS
-                         for a in batch)
+            writes = any(isinstance(a, dict) and a.get("action") in WRITE_ACTIONS for a in batch)
             if not writes:
                 return [self._dispatch(action, user, None) for action in batch]
-            writer = Writer(self.model, WriteOptions(
-                unique_sibling_names=self.options.unique_sibling_names,
-                acting_user_id=(actor.user_id if actor else user.id)))
+            writer = Writer(
+                self.model,
+                WriteOptions(
+                    unique_sibling_names=self.options.unique_sibling_names,
+                    acting_user_id=(actor.user_id if actor else user.id),
+                ),
+            )
             builder = UpdateEventBuilder(self.model)
             writer.listener = builder.add
             self.store.begin()
@@ -141,8 +166,10 @@ class Backend:
             self.store.commit()
             event = None
             if actor is not None or self.emit_api_events:
-                event = builder.build(actor or Actor(
-                    user.id, user.username, user.display_name, self.api_application_id))
+                event = builder.build(
+                    actor
+                    or Actor(user.id, user.username, user.display_name, self.api_application_id)
+                )
         if event is not None:
             self.stats.events_published += 1
             self.publish(event)
@@ -165,8 +192,10 @@ class Backend:
         if name == "get_widget_url":
             return {"widget_url": f"/widget/{action.get('name', '')}"}
         if name == "get_upload_metadata":
-            return {"url": f"{self.base_url}/_upload/{action.get('component_id')}",
-                    "headers": {"Content-Type": "application/octet-stream"}}
+            return {
+                "url": f"{self.base_url}/_upload/{action.get('component_id')}",
+                "headers": {"Content-Type": "application/octet-stream"},
+            }
         if name in ("send_user_invite", "send_review_session_invite"):
             return {"sent": True}
         if name == "permissions":
@@ -240,5 +269,8 @@ class Backend:
 
     @staticmethod
     def error_body(error: FtrackServerError) -> dict[str, Any]:
-        return {"exception": error.exception_name, "content": error.content,
-                "error_code": error.error_code}
+        return {
+            "exception": error.exception_name,
+            "content": error.content,
+            "error_code": error.error_code,
+        }

@@ -44,8 +44,12 @@ class UiSession:
     def __enter__(self) -> UiSession:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         return None
 
     def call(self, batch: list[dict[str, Any]]) -> Any:
@@ -57,14 +61,30 @@ class UiSession:
         if t.single_pk:
             data.setdefault("id", str(uuid.uuid4()))
         key = [data.get(name) for name in t.primary_key]
-        result = self.call([{"action": "create", "entity_type": entity_type,
-                             "entity_key": key, "entity_data": data}])
+        result = self.call(
+            [
+                {
+                    "action": "create",
+                    "entity_type": entity_type,
+                    "entity_key": key,
+                    "entity_data": data,
+                }
+            ]
+        )
         return result[0]["data"]
 
     def update(self, entity_type: str, entity_id: Any, data: dict[str, Any]) -> dict[str, Any]:
         key = entity_id if isinstance(entity_id, list) else [entity_id]
-        result = self.call([{"action": "update", "entity_type": entity_type,
-                             "entity_key": key, "entity_data": data}])
+        result = self.call(
+            [
+                {
+                    "action": "update",
+                    "entity_type": entity_type,
+                    "entity_key": key,
+                    "entity_data": data,
+                }
+            ]
+        )
         return result[0]["data"]
 
     def delete(self, entity_type: str, entity_id: Any) -> None:
@@ -73,15 +93,28 @@ class UiSession:
 
     def set_custom_attribute(self, entity_id: str, key: str, value: Any) -> None:
         conf_id = self.backend.control_find_config(entity_id, key)
-        self.call([{"action": "update", "entity_type": "ContextCustomAttributeValue",
-                    "entity_key": [conf_id, entity_id], "entity_data": {"value": value}}])
+        self.call(
+            [
+                {
+                    "action": "update",
+                    "entity_type": "ContextCustomAttributeValue",
+                    "entity_key": [conf_id, entity_id],
+                    "entity_data": {"value": value},
+                }
+            ]
+        )
 
 
 class Control:
     """The handle tests use (``emulator.control``)."""
 
-    def __init__(self, backend: Backend, faults: FaultConfig,
-                 publish: Callable[[dict[str, Any]], None], api_user: str) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        faults: FaultConfig,
+        publish: Callable[[dict[str, Any]], None],
+        api_user: str,
+    ) -> None:
         self.backend = backend
         self.faults = faults
         self._publish = publish
@@ -90,8 +123,9 @@ class Control:
         self.on_reset: list[Callable[[], None]] = []
 
     # -- data -------------------------------------------------------------------------------
-    def generate_project(self, name: str, sequences: int = 2, shots: int = 3, tasks: int = 2,
-                         **kwargs: Any) -> str:
+    def generate_project(
+        self, name: str, sequences: int = 2, shots: int = 3, tasks: int = 2, **kwargs: Any
+    ) -> str:
         kwargs.setdefault("seed", self._seed)
         return _generate_project(self.backend, name, sequences, shots, tasks, **kwargs)
 
@@ -112,7 +146,8 @@ class Control:
 
     def as_user(self, username: str, application_id: str = "ftrack.client.web") -> UiSession:
         user = self.backend.users.get(username) or self.backend.add_user(
-            username, None, first_name=username.split(".")[0].title())
+            username, None, first_name=username.split(".")[0].title()
+        )
         return UiSession(self.backend, user, application_id)
 
     def query(self, expression: str) -> list[dict[str, Any]]:
@@ -125,8 +160,12 @@ class Control:
     def set_latency(self, seconds: float) -> None:
         self.faults.latency_s = max(0.0, float(seconds))
 
-    def set_error_rate(self, rate: float, kinds: tuple[str, ...] = ("5xx", "timeout"),
-                       timeout_hang_s: float | None = None) -> None:
+    def set_error_rate(
+        self,
+        rate: float,
+        kinds: tuple[str, ...] = ("5xx", "timeout"),
+        timeout_hang_s: float | None = None,
+    ) -> None:
         unknown = set(kinds) - {"5xx", "timeout"}
         if unknown:
             raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
@@ -175,8 +214,13 @@ class Control:
             self.backend.users.clear()
             for user in users:
                 if user.api_key is not None:
-                    self.backend.add_user(user.username, user.api_key, user_id=user.id,
-                                          first_name=user.first_name, last_name=user.last_name)
+                    self.backend.add_user(
+                        user.username,
+                        user.api_key,
+                        user_id=user.id,
+                        first_name=user.first_name,
+                        last_name=user.last_name,
+                    )
             self.backend.stats.reset()
             self.backend.emit_api_events = True
             self.backend.api_application_id = "ftrack.api"

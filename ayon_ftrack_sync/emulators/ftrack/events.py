@@ -17,15 +17,39 @@ from .store import Record
 from .values import event_string
 from .writer import Change
 
-_TC_ADD_COLUMNS = ["id", "taskid", "context_type", "name", "parent_id", "bid", "description",
-                   "startdate", "enddate", "statusid", "typeid", "priorityid", "isopen",
-                   "isrequirecomment", "object_typeid", "showid"]
+_TC_ADD_COLUMNS = [
+    "id",
+    "taskid",
+    "context_type",
+    "name",
+    "parent_id",
+    "bid",
+    "description",
+    "startdate",
+    "enddate",
+    "statusid",
+    "typeid",
+    "priorityid",
+    "isopen",
+    "isrequirecomment",
+    "object_typeid",
+    "showid",
+]
 _TC_REMOVE_COLUMNS = [*_TC_ADD_COLUMNS, "thumbid", "sort"]
 _LEGACY_ONLY_DEFAULTS: dict[str, Any] = {"isopen": False, "isrequirecomment": False}
-_EVENT_TABLES = {"Project": "show", "TypedContext": "task", "AssetVersion": "assetversion",
-                 "Asset": "asset", "Note": "note", "User": "user", "List": "list",
-                 "ListObject": "listobject", "Appointment": "appointment",
-                 "TypedContextLink": "dependency", "Job": "job"}
+_EVENT_TABLES = {
+    "Project": "show",
+    "TypedContext": "task",
+    "AssetVersion": "assetversion",
+    "Asset": "asset",
+    "Note": "note",
+    "User": "user",
+    "List": "list",
+    "ListObject": "listobject",
+    "Appointment": "appointment",
+    "TypedContextLink": "dependency",
+    "Job": "job",
+}
 
 
 @dataclass
@@ -55,9 +79,18 @@ class UpdateEventBuilder:
             return
         entity_id = str(record.get("id"))
         if change.action == "custom":
-            self._merge(entity_id, record, legacy, "update", {
-                str(change.ca_key): {"new": event_string(change.ca_new),
-                                     "old": event_string(change.ca_old)}})
+            self._merge(
+                entity_id,
+                record,
+                legacy,
+                "update",
+                {
+                    str(change.ca_key): {
+                        "new": event_string(change.ca_new),
+                        "old": event_string(change.ca_old),
+                    }
+                },
+            )
             return
         if change.action == "add":
             columns = self._columns(record, change.table, remove=False)
@@ -89,7 +122,7 @@ class UpdateEventBuilder:
         if table == "TypedContext":
             by_legacy = {t.legacy_name(n): n for n, p in t.props.items() if p.kind == "scalar"}
             out: dict[str, Any] = {}
-            for column in (_TC_REMOVE_COLUMNS if remove else _TC_ADD_COLUMNS):
+            for column in _TC_REMOVE_COLUMNS if remove else _TC_ADD_COLUMNS:
                 if column == "taskid":
                     out[column] = record.get("id")
                 elif column in _LEGACY_ONLY_DEFAULTS:
@@ -97,11 +130,15 @@ class UpdateEventBuilder:
                 else:
                     out[column] = record.get(by_legacy.get(column, column))
             return out
-        return {t.legacy_name(n): record.get(n) for n, p in t.props.items()
-                if p.kind == "scalar" and not p.computed and n in record}
+        return {
+            t.legacy_name(n): record.get(n)
+            for n, p in t.props.items()
+            if p.kind == "scalar" and not p.computed and n in record
+        }
 
-    def _new_item(self, entity_id: str, record: Record, legacy: str, action: str,
-                  changes: dict[str, Any]) -> None:
+    def _new_item(
+        self, entity_id: str, record: Record, legacy: str, action: str, changes: dict[str, Any]
+    ) -> None:
         item = {
             "action": action,
             "changes": changes,
@@ -117,10 +154,12 @@ class UpdateEventBuilder:
         self.items.append(item)
         self._by_entity[(entity_id, action)] = item
 
-    def _merge(self, entity_id: str, record: Record, legacy: str, action: str,
-               changes: dict[str, Any]) -> None:
+    def _merge(
+        self, entity_id: str, record: Record, legacy: str, action: str, changes: dict[str, Any]
+    ) -> None:
         existing = self._by_entity.get((entity_id, "add")) or self._by_entity.get(
-            (entity_id, action))
+            (entity_id, action)
+        )
         if existing is None:
             self._new_item(entity_id, record, legacy, action, changes)
             return
@@ -132,24 +171,34 @@ class UpdateEventBuilder:
             if key in existing["changes"]:
                 existing["changes"][key]["new"] = entry["new"]
             else:
-                existing["changes"][key] = entry if existing["action"] != "add" else {
-                    "new": entry["new"], "old": None}
+                existing["changes"][key] = (
+                    entry if existing["action"] != "add" else {"new": entry["new"], "old": None}
+                )
                 existing["keys"].append(key)
 
     # -- hierarchy --------------------------------------------------------------------------
     def _parent_id(self, record: Record, legacy: str) -> Any:
-        return {"show": None, "task": record.get("parent_id"),
-                "assetversion": record.get("asset_id"), "asset": record.get("context_id"),
-                "note": record.get("parent_id"), "list": record.get("project_id"),
-                "listobject": record.get("list_id"), "appointment": record.get("context_id"),
-                "dependency": record.get("to_id")}.get(legacy)
+        return {
+            "show": None,
+            "task": record.get("parent_id"),
+            "assetversion": record.get("asset_id"),
+            "asset": record.get("context_id"),
+            "note": record.get("parent_id"),
+            "list": record.get("project_id"),
+            "listobject": record.get("list_id"),
+            "appointment": record.get("context_id"),
+            "dependency": record.get("to_id"),
+        }.get(legacy)
 
     def _parent_entry(self, record: Record) -> dict[str, Any]:
         t = self.model.typedef(record)
         legacy = _EVENT_TABLES.get(t.table, t.table.lower())
-        return {"entityId": record.get("id"), "entityType": legacy,
-                "entity_type": self.model.event_entity_type(record),
-                "parentId": self._parent_id(record, legacy)}
+        return {
+            "entityId": record.get("id"),
+            "entityType": legacy,
+            "entity_type": self.model.event_entity_type(record),
+            "parentId": self._parent_id(record, legacy),
+        }
 
     def _parents(self, record: Record, legacy: str) -> list[dict[str, Any]]:
         chain = [record]
@@ -164,8 +213,11 @@ class UpdateEventBuilder:
             nxt = model.get("Context", record.get("context_id"))
         elif legacy == "note":
             pid = record.get("parent_id")
-            nxt = (model.get("Context", pid) or model.store.get("AssetVersion", pid)
-                   or model.store.get("Note", pid))
+            nxt = (
+                model.get("Context", pid)
+                or model.store.get("AssetVersion", pid)
+                or model.store.get("Note", pid)
+            )
         elif legacy == "list":
             nxt = model.store.get("Project", record.get("project_id"))
         elif legacy == "listobject":

@@ -10,14 +10,23 @@ from .schemas import OBJECT_TYPE_NAMES, TYPE_BY_OBJECT_TYPE_ID, Prop, SchemaRegi
 from .store import INTERNAL_TABLES, Record, Store
 
 # Which custom attribute configurations apply to which stored family (legacy notation).
-_CA_ENTITY_TYPE = {"Project": "show", "TypedContext": "task", "AssetVersion": "assetversion",
-                   "User": "user", "Asset": "asset", "List": "list"}
+_CA_ENTITY_TYPE = {
+    "Project": "show",
+    "TypedContext": "task",
+    "AssetVersion": "assetversion",
+    "User": "user",
+    "Asset": "asset",
+    "List": "list",
+}
 _HIERARCHICAL_FAMILIES = {"show", "task", "asset", "assetversion"}
-_CAV_TYPE_BY_TABLE = {"Project": "ContextCustomAttributeValue",
-                      "TypedContext": "ContextCustomAttributeValue",
-                      "AssetVersion": "AssetVersionCustomAttributeValue",
-                      "User": "UserCustomAttributeValue", "Asset": "AssetCustomAttributeValue",
-                      "List": "ListCustomAttributeValue"}
+_CAV_TYPE_BY_TABLE = {
+    "Project": "ContextCustomAttributeValue",
+    "TypedContext": "ContextCustomAttributeValue",
+    "AssetVersion": "AssetVersionCustomAttributeValue",
+    "User": "UserCustomAttributeValue",
+    "Asset": "AssetCustomAttributeValue",
+    "List": "ListCustomAttributeValue",
+}
 
 
 class Model:
@@ -152,9 +161,14 @@ class Model:
         if "__entity_type__" not in record:
             return []
         chain = [record, *self.ancestors(record)]
-        return [{"id": r["id"], "name": r.get("name"),
-                 "type": "Project" if r["__entity_type__"] == "Project" else "TypedContext"}
-                for r in reversed(chain)]
+        return [
+            {
+                "id": r["id"],
+                "name": r.get("name"),
+                "type": "Project" if r["__entity_type__"] == "Project" else "TypedContext",
+            }
+            for r in reversed(chain)
+        ]
 
     def project_id_of(self, record: Record) -> str | None:
         if record["__entity_type__"] == "Project":
@@ -202,19 +216,23 @@ class Model:
 
     def dense_custom_attributes(self, record: Record, owner: TypeDef) -> list[Record]:
         entity_id = record["id"]
-        stored = {row["configuration_id"]: row
-                  for row in self.store.lookup("CustomAttributeValue", "entity_id", entity_id)}
+        stored = {
+            row["configuration_id"]: row
+            for row in self.store.lookup("CustomAttributeValue", "entity_id", entity_id)
+        }
         cav_type = _CAV_TYPE_BY_TABLE.get(owner.table, "ContextCustomAttributeValue")
         out = []
         for conf in self.configs_for(record):
             row = stored.get(conf["id"])
-            out.append({
-                "__entity_type__": cav_type,
-                "configuration_id": conf["id"],
-                "entity_id": entity_id,
-                "key": conf.get("key"),
-                "value": row["value"] if row is not None else conf.get("default"),
-            })
+            out.append(
+                {
+                    "__entity_type__": cav_type,
+                    "configuration_id": conf["id"],
+                    "entity_id": entity_id,
+                    "key": conf.get("key"),
+                    "value": row["value"] if row is not None else conf.get("default"),
+                }
+            )
         return out
 
     def cav_key(self, record: Record) -> str | None:
@@ -237,8 +255,11 @@ class Model:
             return (record.get("version") or 0) >= top
         if kind == "thumbnail_url":
             thumb = record.get("thumbnail_id")
-            return {"url": None, "value": None} if thumb is None else {
-                "url": f"/component/thumbnail?id={thumb}", "value": thumb}
+            return (
+                {"url": None, "value": None}
+                if thumb is None
+                else {"url": f"/component/thumbnail?id={thumb}", "value": thumb}
+            )
         return None
 
     # -- event helpers ----------------------------------------------------------------------

@@ -42,8 +42,9 @@ def _nodelay_of(request: web.Request) -> bool | None:
 class _App:
     """Request handlers bound to one backend, hub and fault configuration."""
 
-    def __init__(self, backend: Backend, hub: EventHub, faults: FaultConfig,
-                 control: Control) -> None:
+    def __init__(
+        self, backend: Backend, hub: EventHub, faults: FaultConfig, control: Control
+    ) -> None:
         self.backend = backend
         self.hub = hub
         self.faults = faults
@@ -66,8 +67,7 @@ class _App:
         return app
 
     def _json(self, body: Any, status: int = 200) -> web.Response:
-        return web.Response(text=json.dumps(body), status=status,
-                            content_type="application/json")
+        return web.Response(text=json.dumps(body), status=status, content_type="application/json")
 
     async def api(self, request: web.Request) -> web.StreamResponse:
         self.backend.stats.http_requests += 1
@@ -77,9 +77,14 @@ class _App:
         failure = self.faults.pick_failure()
         if failure == "5xx":
             self.backend.stats.errors += 1
-            return self._json({"exception": "ServerError",
-                               "content": "Service temporarily unavailable (injected 503)",
-                               "error_code": None}, 503)
+            return self._json(
+                {
+                    "exception": "ServerError",
+                    "content": "Service temporarily unavailable (injected 503)",
+                    "error_code": None,
+                },
+                503,
+            )
         if failure == "timeout":
             self.backend.stats.errors += 1
             await asyncio.sleep(self.faults.timeout_hang_s)
@@ -95,8 +100,9 @@ class _App:
 
     def _api_response(self, body: bytes, request: web.Request, strict: bool) -> web.Response:
         try:
-            user = self.backend.authenticate(request.headers.get("ftrack-user"),
-                                             request.headers.get("ftrack-api-key"))
+            user = self.backend.authenticate(
+                request.headers.get("ftrack-user"), request.headers.get("ftrack-api-key")
+            )
             try:
                 batch = json.loads(body)
             except ValueError:
@@ -109,9 +115,11 @@ class _App:
         except Exception as error:  # never leak internals (or keys) to the client
             log.exception("emulator internal error")
             self.backend.stats.errors += 1
-            internal = {"exception": "ServerError",
-                        "content": f"Internal emulator error: {type(error).__name__}",
-                        "error_code": None}
+            internal = {
+                "exception": "ServerError",
+                "content": f"Internal emulator error: {type(error).__name__}",
+                "error_code": None,
+            }
             return self._json(internal, 500 if strict else 200)
         return self._json(result)
 
@@ -143,8 +151,9 @@ class _App:
 
     async def handshake(self, request: web.Request) -> web.Response:
         try:
-            user = self.backend.authenticate(request.headers.get("ftrack-user"),
-                                             request.headers.get("ftrack-api-key"))
+            user = self.backend.authenticate(
+                request.headers.get("ftrack-user"), request.headers.get("ftrack-api-key")
+            )
         except InvalidCredentialsError:
             return web.Response(status=401, text="invalid credentials")
         return web.Response(text=self.hub.handshake_body(self.hub.new_session(user.username)))
@@ -167,8 +176,9 @@ class _App:
     async def emu_ui_change(self, request: web.Request) -> web.Response:
         """Body: ``{"username", "application_id"?, "batch": [...]}`` applied as that user."""
         body = await request.json()
-        ui = self.control.as_user(str(body["username"]),
-                                  str(body.get("application_id", "ftrack.client.web")))
+        ui = self.control.as_user(
+            str(body["username"]), str(body.get("application_id", "ftrack.client.web"))
+        )
         try:
             result = ui.call(body["batch"])
         except FtrackServerError as error:
@@ -182,9 +192,18 @@ class _App:
 class FtrackEmulator:
     """A local ftrack server that the unmodified ``ftrack_api`` client runs against."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, api_user: str = "admin",
-                 api_key: str | None = None, seed: int = 0, latency_s: float = 0.0,
-                 error_rate: float = 0.0, heartbeat_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        api_user: str = "admin",
+        api_key: str | None = None,
+        seed: int = 0,
+        latency_s: float = 0.0,
+        error_rate: float = 0.0,
+        heartbeat_s: float = 10.0,
+    ) -> None:
         if host not in ("127.0.0.1", "localhost"):
             raise ValueError("the emulator only binds to the loopback interface")
         self._host = "127.0.0.1"
@@ -278,9 +297,11 @@ class FtrackEmulator:
         if loop is None or self._thread is None:
             return
         if not loop.is_closed():
+
             def _finish() -> None:
                 if not self._stop_future.done():
                     self._stop_future.set_result(None)
+
             try:
                 loop.call_soon_threadsafe(_finish)
             except RuntimeError:
@@ -291,8 +312,12 @@ class FtrackEmulator:
     def __enter__(self) -> FtrackEmulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     # -- events -----------------------------------------------------------------------------
@@ -311,5 +336,9 @@ class FtrackEmulator:
 
     def session_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``ftrack_api.Session`` pointed at this emulator."""
-        return {"server_url": self.url, "api_key": self._api_key, "api_user": self._api_user,
-                "schema_cache_path": False}
+        return {
+            "server_url": self.url,
+            "api_key": self._api_key,
+            "api_user": self._api_user,
+            "schema_cache_path": False,
+        }

@@ -86,10 +86,12 @@ class Writer:
             return
         if self.model.get(prop.target, value) is None:
             raise ValidationError(
-                f"Referenced {prop.target} with id {value} does not exist ({prop.name}).")
+                f"Referenced {prop.target} with id {value} does not exist ({prop.name})."
+            )
 
-    def _apply_attributes(self, t: TypeDef, record: Record, data: dict[str, Any],
-                          creating: bool) -> list[tuple[Prop, list[Any]]]:
+    def _apply_attributes(
+        self, t: TypeDef, record: Record, data: dict[str, Any], creating: bool
+    ) -> list[tuple[Prop, list[Any]]]:
         """Set scalars and references on ``record``; return collections to link afterwards."""
         collections: list[tuple[Prop, list[Any]]] = []
         for name, raw in data.items():
@@ -117,8 +119,9 @@ class Writer:
                 collections.append((prop, list(raw or [])))
         return collections
 
-    def _link_collections(self, t: TypeDef, record: Record,
-                          collections: list[tuple[Prop, list[Any]]]) -> None:
+    def _link_collections(
+        self, t: TypeDef, record: Record, collections: list[tuple[Prop, list[Any]]]
+    ) -> None:
         for prop, items in collections:
             ids = [_entity_ref_id(i) for i in items]
             if prop.thru is not None:
@@ -133,8 +136,11 @@ class Writer:
                 for target_id in ids:
                     row = {"__entity_type__": link, local: record["id"], remote: target_id}
                     if link == "ListObject":
-                        existing = [r for r in self.store.lookup(table, local, record["id"])
-                                    if r.get(remote) == target_id]
+                        existing = [
+                            r
+                            for r in self.store.lookup(table, local, record["id"])
+                            if r.get(remote) == target_id
+                        ]
                         if existing:
                             continue
                         row["id"] = str(uuid.uuid4())
@@ -162,8 +168,9 @@ class Writer:
         if project is not None:
             schema = self.store.get("ProjectSchema", project.get("project_schema_id"))
             if schema is not None:
-                wf_id = schema.get("asset_version_workflow_schema_id" if for_version
-                                   else "task_workflow_schema_id")
+                wf_id = schema.get(
+                    "asset_version_workflow_schema_id" if for_version else "task_workflow_schema_id"
+                )
                 for row in self.store.lookup("WorkflowSchemaStatus", "workflow_schema_id", wf_id):
                     return str(row["status_id"])
         for status in self.store.rows("Status"):
@@ -178,14 +185,16 @@ class Writer:
             if sibling["id"] != exclude_id and str(sibling.get("name") or "").lower() == name:
                 raise IntegrityError(
                     f"Duplicate entry: an entity named {record.get('name')} already exists "
-                    f"under parent {record.get('parent_id')}.")
+                    f"under parent {record.get('parent_id')}."
+                )
 
     def _check_unique_project_name(self, record: Record) -> None:
         name = str(record.get("name") or "").lower()
         for other in self.store.rows("Project"):
             if other["id"] != record["id"] and str(other.get("name") or "").lower() == name:
-                raise IntegrityError(f"Duplicate entry: a project named {record.get('name')} "
-                                     "already exists.")
+                raise IntegrityError(
+                    f"Duplicate entry: a project named {record.get('name')} already exists."
+                )
 
     def _move_descendants(self, record: Record) -> None:
         """A parent change across projects moves the whole subtree to the new project."""
@@ -226,8 +235,12 @@ class Writer:
                 raise ValidationError("Missing required attribute object_type_id.")
             record["__entity_type__"] = TYPE_BY_OBJECT_TYPE_ID.get(ot, "TypedContext")
             _fill(record, "context_type", "task")
-            for name, default in (("bid", 0.0), ("sort", 0.0), ("description", ""),
-                                  ("priority_id", DEFAULT_PRIORITY_ID)):
+            for name, default in (
+                ("bid", 0.0),
+                ("sort", 0.0),
+                ("description", ""),
+                ("priority_id", DEFAULT_PRIORITY_ID),
+            ):
                 if record.get(name) is None:
                     record[name] = default
             for name in ("type_id", "start_date", "end_date", "thumbnail_id", "status_id"):
@@ -258,7 +271,8 @@ class Writer:
                 asset = self.store.get("Asset", record["asset_id"])
                 ctx = self.model.get("Context", asset.get("context_id")) if asset else None
                 record["status_id"] = self._default_status(
-                    self.model.project_id_of(ctx) if ctx else None, for_version=True)
+                    self.model.project_id_of(ctx) if ctx else None, for_version=True
+                )
         elif table == "Note":
             _fill(record, "date", now)
             _fill(record, "thread_activity", now)
@@ -291,8 +305,7 @@ class Writer:
         record: Record = {"__entity_type__": t.name}
         for prop in t.props.values():
             if prop.kind == "scalar" and prop.has_default and not prop.computed:
-                record[prop.name] = (str(uuid.uuid4()) if prop.default == "{uid}"
-                                     else prop.default)
+                record[prop.name] = str(uuid.uuid4()) if prop.default == "{uid}" else prop.default
         if t.classifier is not None and t.classifier[0] != "__entity_type__":
             record[t.classifier[0]] = t.classifier[1]
         collections = self._apply_attributes(t, record, data, creating=True)
@@ -307,8 +320,15 @@ class Writer:
         self._server_defaults(t, record)
         self.store.put(t.table, record)
         self._link_collections(t, record, collections)
-        self._emit(Change("add", t.table, None, record,
-                                   keys=[n for n, v in record.items() if n != "__entity_type__"]))
+        self._emit(
+            Change(
+                "add",
+                t.table,
+                None,
+                record,
+                keys=[n for n, v in record.items() if n != "__entity_type__"],
+            )
+        )
         return record
 
     def update(self, entity_type: str, entity_key: Any, data: dict[str, Any]) -> Record:
@@ -323,8 +343,8 @@ class Writer:
         record = dict(old)
         collections = self._apply_attributes(t, record, data, creating=False)
         if t.table == "TypedContext" and (
-                record.get("parent_id") != old.get("parent_id")
-                or record.get("name") != old.get("name")):
+            record.get("parent_id") != old.get("parent_id") or record.get("name") != old.get("name")
+        ):
             self._prepare_typed_context(record, creating=False)
         elif t.table == "Project" and record.get("name") != old.get("name"):
             self._check_unique_project_name(record)
@@ -429,8 +449,12 @@ class Writer:
             value = self._validate_ca_value(conf, decode_wire(data["value"]))
         else:
             value = old.get("value") if old else conf.get("default")
-        record = {"__entity_type__": "CustomAttributeValue", "configuration_id": conf_id,
-                  "entity_id": entity_id, "value": value}
+        record = {
+            "__entity_type__": "CustomAttributeValue",
+            "configuration_id": conf_id,
+            "entity_id": entity_id,
+            "value": value,
+        }
         self.store.put("CustomAttributeValue", record)
         old_value = old.get("value") if old is not None else None
         if old is None or old_value != value:
@@ -459,7 +483,8 @@ class Writer:
             ok = isinstance(value, list)
         if not ok:
             raise ValidationError(
-                f'Custom attribute value for "{key}" must be of type {type_name}.')
+                f'Custom attribute value for "{key}" must be of type {type_name}.'
+            )
         return value
 
     def _record_ca_change(self, conf_id: str, entity_id: str, old: Any, new: Any) -> None:
@@ -472,6 +497,15 @@ class Writer:
                     break
         if owner is None or conf is None:
             return
-        self._emit(Change("custom", self.model.typedef(owner).table, owner, owner,
-                                   keys=[str(conf.get("key"))], ca_key=str(conf.get("key")),
-                                   ca_old=old, ca_new=new))
+        self._emit(
+            Change(
+                "custom",
+                self.model.typedef(owner).table,
+                owner,
+                owner,
+                keys=[str(conf.get("key"))],
+                ca_key=str(conf.get("key")),
+                ca_old=old,
+                ca_new=new,
+            )
+        )

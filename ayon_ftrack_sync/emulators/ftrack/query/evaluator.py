@@ -61,7 +61,8 @@ class _Matcher:
         self.low = low
         self.is_none = not literal.quoted and low in _NONE_WORDS
         self.bool_value: bool | None = (
-            True if low in _TRUE_WORDS else False if low in _FALSE_WORDS else None)
+            True if low in _TRUE_WORDS else False if low in _FALSE_WORDS else None
+        )
         try:
             self.number: float | None = float(self.raw)
         except ValueError:
@@ -169,7 +170,7 @@ class Evaluator:
         offset = query.offset or 0
         total = len(rows)
         if query.limit is not None:
-            page = rows[offset:offset + query.limit]
+            page = rows[offset : offset + query.limit]
             next_offset = offset + query.limit if offset + query.limit < total else None
         else:
             page = rows[offset:]
@@ -178,8 +179,7 @@ class Evaluator:
         qtype = self.reg.get(query.entity_type)
         for path in query.select or ():
             self._validate_path(qtype, path)
-        out = [self.serialise(r, self.top_typedef(r, qtype), tree, query.entity_type)
-               for r in page]
+        out = [self.serialise(r, self.top_typedef(r, qtype), tree, query.entity_type) for r in page]
         return out, next_offset
 
     def top_typedef(self, record: Record, queried: TypeDef) -> TypeDef:
@@ -198,8 +198,7 @@ class Evaluator:
         records = self.narrow(query)
         if query.where is not None:
             where = query.where
-            records = [r for r in records
-                       if self.test(where, r, self.top_typedef(r, qtype))]
+            records = [r for r in records if self.test(where, r, self.top_typedef(r, qtype))]
         for path, desc in reversed(query.order):
             records.sort(key=self._sort_key_for(qtype, path), reverse=desc)
         return records
@@ -219,8 +218,12 @@ class Evaluator:
         for node in conjuncts:
             if isinstance(node, Cond) and node.op == "is" and len(node.path) == 1:
                 values = [node.value]
-            elif (isinstance(node, InList) and not node.negate and node.values is not None
-                  and len(node.path) == 1):
+            elif (
+                isinstance(node, InList)
+                and not node.negate
+                and node.values is not None
+                and len(node.path) == 1
+            ):
                 values = list(node.values)
             else:
                 continue
@@ -360,8 +363,9 @@ class Evaluator:
             raise ValidationError(f"{typedef.name} has no attribute {name}.")
         return prop
 
-    def entities_at(self, record: Record, typedef: TypeDef,
-                    path: tuple[str, ...]) -> list[tuple[TypeDef, Record]]:
+    def entities_at(
+        self, record: Record, typedef: TypeDef, path: tuple[str, ...]
+    ) -> list[tuple[TypeDef, Record]]:
         current = [(typedef, record)]
         for seg in path:
             nxt: list[tuple[TypeDef, Record]] = []
@@ -388,8 +392,9 @@ class Evaluator:
             return self.reg.get(concrete)
         return target
 
-    def values_at(self, record: Record, typedef: TypeDef,
-                  path: tuple[str, ...]) -> tuple[list[Any], bool, Prop | None]:
+    def values_at(
+        self, record: Record, typedef: TypeDef, path: tuple[str, ...]
+    ) -> tuple[list[Any], bool, Prop | None]:
         """Values at the end of ``path`` and whether a collection was crossed."""
         if len(path) == 1:
             prop = typedef.props.get(path[0])
@@ -432,10 +437,12 @@ class Evaluator:
             return self.model.computed_scalar(record, prop)
         return record.get(prop.name)
 
-    def _sort_key_for(self, qtype: TypeDef,
-                      path: tuple[str, ...]) -> Callable[[Record], tuple[Any, ...]]:
+    def _sort_key_for(
+        self, qtype: TypeDef, path: tuple[str, ...]
+    ) -> Callable[[Record], tuple[Any, ...]]:
         def key(record: Record) -> tuple[Any, ...]:
             return self._sort_key(record, qtype, path)
+
         return key
 
     def _sort_key(self, record: Record, qtype: TypeDef, path: tuple[str, ...]) -> tuple[Any, ...]:
@@ -451,18 +458,26 @@ class Evaluator:
     def projection_tree(self, query: Query) -> Tree:
         tree: Tree = {}
         paths = query.select or tuple(
-            (p,) for p in self.reg.get(query.entity_type).default_projections)
+            (p,) for p in self.reg.get(query.entity_type).default_projections
+        )
         for path in paths:
             node = tree
             for seg in path:
                 node = node.setdefault(seg, {})
         return tree
 
-    def serialise(self, record: Record, typedef: TypeDef, tree: Tree, queried: str,
-                  extra_fk: str | None = None) -> dict[str, Any]:
+    def serialise(
+        self,
+        record: Record,
+        typedef: TypeDef,
+        tree: Tree,
+        queried: str,
+        extra_fk: str | None = None,
+    ) -> dict[str, Any]:
         is_cav = typedef.table == "CustomAttributeValue"
         out: dict[str, Any] = {
-            "__entity_type__": typedef.name if is_cav else record["__entity_type__"]}
+            "__entity_type__": typedef.name if is_cav else record["__entity_type__"]
+        }
         for name in typedef.primary_key:
             out[name] = record.get(name)
         for prop in typedef.system_props():
@@ -485,21 +500,32 @@ class Evaluator:
                     out[name] = None
                 else:
                     ttype = self._typedef_for(target, prop)
-                    out[name] = self.serialise(target, ttype, sub or self._default_tree(ttype),
-                                               ttype.name)
+                    out[name] = self.serialise(
+                        target, ttype, sub or self._default_tree(ttype), ttype.name
+                    )
             else:
                 items = self.model.collection(record, prop, typedef)
                 rows = []
                 for item in items:
                     ttype = self._typedef_for(item, prop)
-                    rows.append(self.serialise(item, ttype, sub or self._default_tree(ttype),
-                                               ttype.name, extra_fk=prop.by))
+                    rows.append(
+                        self.serialise(
+                            item,
+                            ttype,
+                            sub or self._default_tree(ttype),
+                            ttype.name,
+                            extra_fk=prop.by,
+                        )
+                    )
                 out[name] = rows
         return out
 
     def _default_tree(self, typedef: TypeDef) -> Tree:
-        return {name: {} for name in typedef.default_projections
-                if name in typedef.props and typedef.props[name].kind == "scalar"}
+        return {
+            name: {}
+            for name in typedef.default_projections
+            if name in typedef.props and typedef.props[name].kind == "scalar"
+        }
 
 
 def _num_eq(value: float, text: str) -> bool:

@@ -24,9 +24,20 @@ _TOKEN = re.compile(
 )
 
 COMPARISON_WORDS = {
-    "is": "is", "=": "is", "is_not": "is_not", "!=": "is_not",
-    ">": ">", "after": ">", "greater_than": ">", "<": "<", "before": "<", "less_than": "<",
-    ">=": ">=", "<=": "<=", "like": "like", "not_like": "not_like",
+    "is": "is",
+    "=": "is",
+    "is_not": "is_not",
+    "!=": "is_not",
+    ">": ">",
+    "after": ">",
+    "greater_than": ">",
+    "<": "<",
+    "before": "<",
+    "less_than": "<",
+    ">=": ">=",
+    "<=": "<=",
+    "like": "like",
+    "not_like": "not_like",
 }
 NEGATIVE_OPS = {"is_not", "not_like", "not_in"}
 
@@ -102,7 +113,7 @@ def tokenize(text: str) -> list[Token]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            raise ParseError(f"Could not parse query near: {text[pos:pos + 30]!r}")
+            raise ParseError(f"Could not parse query near: {text[pos : pos + 30]!r}")
         pos = match.end()
         kind = match.lastgroup
         if kind is None:
@@ -118,7 +129,7 @@ class _Parser:
         self.pos = 0
 
     def error(self, what: str) -> ParseError:
-        near = " ".join(t.text for t in self.tokens[self.pos:self.pos + 4])
+        near = " ".join(t.text for t in self.tokens[self.pos : self.pos + 4])
         return ParseError(f"Could not parse query: {what} near '{near}' in: {self.text}")
 
     def peek(self, offset: int = 0) -> Token | None:
@@ -200,8 +211,9 @@ class _Parser:
                     limit = value
             else:
                 raise self.error("unexpected token")
-        return Query(type_tok.text, tuple(select) if select else None, where, tuple(order),
-                     offset, limit)
+        return Query(
+            type_tok.text, tuple(select) if select else None, where, tuple(order), offset, limit
+        )
 
     def or_expr(self) -> Node:
         items = [self.and_expr()]

@@ -1,0 +1,196 @@
+"""Full sync ftrack -> AYON through a real worker, both emulators and the real clients."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import ftrack_api
+import pytest
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.testing import WorkflowEnvironment
+
+from ayon_ftrack_sync.activities import build_activities
+from ayon_ftrack_sync.config import (
+    AppConfig,
+    AyonConfig,
+    FtrackConfig,
+    ServiceConfig,
+    TemporalConfig,
+)
+from ayon_ftrack_sync.emulators.ayon import AyonEmulator
+from ayon_ftrack_sync.emulators.ftrack import FtrackEmulator
+from ayon_ftrack_sync.payloads.full_sync import FullSyncInput, FullSyncReport
+from ayon_ftrack_sync.workflows import WORKFLOWS
+from ayon_ftrack_sync.workflows.full_sync import FullSyncWorkflow
+from tests.conftest import WorkerFactory
+
+#: the generated attributes are hierarchical and named like the AYON ones
+SETTINGS = {
+    "custom_attributes": {
+        "attributes_mapping": {
+            "enabled": True,
+            "mapping": [
+                {"name": name, "attr_type": "hierarchical", "hierarchical": name, "standard": []}
+                for name in ("frameStart", "frameEnd", "fps")
+            ],
+        }
+    }
+}
+
+
+@pytest.fixture
+def config(tmp_path: Path, ftrack_server: FtrackEmulator, ayon_server: AyonEmulator) -> AppConfig:
+    settings_file = tmp_path / "settings.json"
+    settings_file.write_text(json.dumps(SETTINGS))
+    return AppConfig(
+        temporal=TemporalConfig(),
+        ftrack=FtrackConfig(  # type: ignore[call-arg]
+            FTRACK_SERVER=ftrack_server.url,
+            FTRACK_API_USER=ftrack_server.api_user,
+            FTRACK_API_KEY=ftrack_server.api_key,
+        ),
+        ayon=AyonConfig(  # type: ignore[call-arg]
+            AYON_SERVER_URL=ayon_server.url, AYON_API_KEY=ayon_server.api_key
+        ),
+        service=ServiceConfig(  # type: ignore[call-arg]
+            AYON_FTRACK_SYNC_STATE_DIR=str(tmp_path / "state"),
+            AYON_FTRACK_SYNC_SETTINGS_FILE=str(settings_file),
+        ),
+    )
+
+
+@pytest.fixture
+def ftrack(ftrack_server: FtrackEmulator) -> Iterator[Any]:
+    session = ftrack_api.Session(
+        server_url=ftrack_server.url,
+        api_key=ftrack_server.api_key,
+        api_user=ftrack_server.api_user,
+        schema_cache_path=False,
+        auto_connect_event_hub=False,
+    )
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+async def full_sync(
+    client: Client, make_worker: WorkerFactory, config: AppConfig, task_queue: str, **kwargs: Any
+) -> FullSyncReport:
+    async with make_worker(client, activities=build_activities(config), workflows=WORKFLOWS):
+        return await client.execute_workflow(
+            FullSyncWorkflow.run,
+            FullSyncInput(**kwargs),
+            id=f"ftrack-sync/project/{kwargs['ftrack_project_id']}/full-sync/{uuid.uuid4().hex[:8]}",
+            task_queue=task_queue,
+        )
+
+
+def ayon_entities(server: AyonEmulator, project: str) -> dict[str, dict[str, Any]]:
+    found = {}
+    for kind in ("folder", "task"):
+        for entity in server.control.entities(project, kind):
+            ftrack_id = (entity.get("attrib") or {}).get("ftrackId")
+            if ftrack_id:
+                found[ftrack_id] = {**entity, "kind": kind}
+    return found
+
+
+async def test_generated_project_syncs_completely_and_a_second_run_writes_nothing(
+    temporal_env: WorkflowEnvironment,
+    make_worker: WorkerFactory,
+    task_queue: str,
+    config: AppConfig,
+    ftrack_server: FtrackEmulator,
+    ayon_server: AyonEmulator,
+    ftrack: Any,
+) -> None:
+    project_id = ftrack_server.control.generate_project("fsync", sequences=2, shots=3, tasks=2)
+    for artist in ("artist1.fsync", "artist2.fsync"):  # matched by ftrack username
+        ayon_server.control.create_user(artist)
+    client = temporal_env.client
+    first = await full_sync(
+        client, make_worker, config, task_queue, ftrack_project_id=project_id, create_project=True
+    )
+    contexts = ftrack.query(
+        f'select id, name, parent_id, object_type.name from TypedContext where project_id is "{project_id}"'
+    ).all()
+    totals = first.totals()
+    assert first.project.ayon_project_name == "Fsync" and first.project.created
+    assert totals["created"] == len(contexts) == 2 + 6 + 12
+    assert totals["conflicts"] == 0, [c for p in first.phases for c in p.conflicts]
+    synced = ayon_entities(ayon_server, "Fsync")
+    assert set(synced) == {c["id"] for c in contexts}
+    shot = next(c for c in contexts if c["object_type"]["name"] == "Shot")
+    ayon_shot = synced[shot["id"]]
+    assert ayon_shot["name"] == shot["name"] and ayon_shot["folderType"] == "Shot"
+    assert ayon_shot["attrib"]["frameStart"] == 1001
+    assert ayon_shot["attrib"]["ftrackPath"].endswith("/" + shot["name"])
+    stored = ftrack.query(f'select custom_attributes from Shot where id is "{shot["id"]}"').one()[
+        "custom_attributes"
+    ]
+    assert stored["ayon_id"] == ayon_shot["id"]
+    assert stored["ayon_path"].endswith("/" + shot["name"])
+    assert stored["ayon_sync_failed"] is False
+    assert first.ayon_event_id
+    event = ayon_server.control.events("ftrack.sync.report")[-1]
+    assert "20 created" in event["description"]
+
+    # the statuses and assignees came along
+    task = next(c for c in contexts if c["object_type"]["name"] == "Task")
+    assignees = synced[task["id"]]["assignees"]
+    assert assignees and set(assignees) <= {"artist1.fsync", "artist2.fsync"}
+
+    second = await full_sync(client, make_worker, config, task_queue, ftrack_project_id=project_id)
+    totals = second.totals()
+    assert (totals["created"], totals["updated"], totals["deactivated"]) == (0, 0, 0)
+    assert totals["ftrack_writes"] == 0
+    assert totals["anatomy_changed"] == 0
+
+
+async def test_dry_run_writes_nothing_and_previews(
+    temporal_env: WorkflowEnvironment,
+    make_worker: WorkerFactory,
+    task_queue: str,
+    config: AppConfig,
+    ftrack_server: FtrackEmulator,
+    ayon_server: AyonEmulator,
+) -> None:
+    project_id = ftrack_server.control.generate_project("dry", sequences=1, shots=2, tasks=1)
+    ayon_server.control.create_project("Dry", "dry")
+    before = ayon_server.stats.snapshot() if hasattr(ayon_server.stats, "snapshot") else None
+    report = await full_sync(
+        temporal_env.client,
+        make_worker,
+        config,
+        task_queue,
+        ftrack_project_id=project_id,
+        dry_run=True,
+    )
+    assert report.dry_run
+    hierarchy = report.phases[-1]
+    assert hierarchy.counts["created"] == 5
+    assert any(line.startswith("create folder sq010") for line in hierarchy.preview)
+    assert ayon_entities(ayon_server, "Dry") == {}
+    del before
+
+
+async def test_unknown_ayon_project_fails_with_a_clear_reason(
+    temporal_env: WorkflowEnvironment,
+    make_worker: WorkerFactory,
+    task_queue: str,
+    config: AppConfig,
+    ftrack_server: FtrackEmulator,
+) -> None:
+    project_id = ftrack_server.control.generate_project("missing", sequences=1, shots=1, tasks=1)
+    with pytest.raises(WorkflowFailureError) as caught:
+        await full_sync(
+            temporal_env.client, make_worker, config, task_queue, ftrack_project_id=project_id
+        )
+    message = str(caught.value.cause.cause)  # type: ignore[union-attr]
+    assert "AYON project 'Missing' does not exist" in message
+    assert "--create-project" in message
