@@ -117,7 +117,8 @@ async def test_generated_project_syncs_completely_and_a_second_run_writes_nothin
         client, make_worker, config, task_queue, ftrack_project_id=project_id, create_project=True
     )
     contexts = ftrack.query(
-        f'select id, name, parent_id, object_type.name from TypedContext where project_id is "{project_id}"'
+        "select id, name, parent_id, object_type.name from TypedContext "
+        f'where project_id is "{project_id}"'
     ).all()
     totals = first.totals()
     assert first.project.ayon_project_name == "Fsync" and first.project.created
