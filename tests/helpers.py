@@ -56,3 +56,59 @@ def cli_env(**values: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env.update(values)
     return env
+
+
+#: sync settings for generated emulator projects: their frame attributes are hierarchical
+#: and named like the AYON ones
+EMULATOR_SYNC_SETTINGS: dict[str, Any] = {
+    "custom_attributes": {
+        "attributes_mapping": {
+            "enabled": True,
+            "mapping": [
+                {"name": name, "attr_type": "hierarchical", "hierarchical": name, "standard": []}
+                for name in ("frameStart", "frameEnd", "fps")
+            ],
+        }
+    }
+}
+
+
+def sync_env(tmp_path: Path, ftrack_server: Any, ayon_server: Any, **extra: str) -> dict[str, str]:
+    """Environment variables pointing the product at the emulators (for CLI subprocesses)."""
+    import json
+
+    settings_file = tmp_path / "sync-settings.json"
+    settings_file.write_text(json.dumps(EMULATOR_SYNC_SETTINGS))
+    return {
+        "FTRACK_SERVER": ftrack_server.url,
+        "FTRACK_API_USER": ftrack_server.api_user,
+        "FTRACK_API_KEY": ftrack_server.api_key,
+        "AYON_SERVER_URL": ayon_server.url,
+        "AYON_API_KEY": ayon_server.api_key,
+        "AYON_FTRACK_SYNC_STATE_DIR": str(tmp_path / "state"),
+        "AYON_FTRACK_SYNC_SETTINGS_FILE": str(settings_file),
+        **extra,
+    }
+
+
+def sync_config(tmp_path: Path, ftrack_server: Any, ayon_server: Any, **extra: str) -> Any:
+    """An AppConfig for in-process workers, from the same variables as `sync_env`."""
+    from ayon_ftrack_sync.config import (
+        AppConfig,
+        AyonConfig,
+        FtrackConfig,
+        ServiceConfig,
+        TemporalConfig,
+    )
+
+    env = sync_env(tmp_path, ftrack_server, ayon_server, **extra)
+    return AppConfig(
+        temporal=TemporalConfig(),
+        ftrack=FtrackConfig(**{k: v for k, v in env.items() if k.startswith("FTRACK_")}),
+        ayon=AyonConfig(
+            **{k: v for k, v in env.items() if k.startswith("AYON_") and "SYNC" not in k}
+        ),
+        service=ServiceConfig(
+            **{k: v for k, v in env.items() if k.startswith("AYON_FTRACK_SYNC_")}
+        ),
+    )
