@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from temporalio import activity
@@ -36,6 +37,7 @@ from ayon_ftrack_sync.ftrack import (
 from ayon_ftrack_sync.ftrack import (
     read_project as read_ftrack_project,
 )
+from ayon_ftrack_sync.ftrack.reader import FIELD_ATTRIBUTES
 from ayon_ftrack_sync.payloads.full_sync import (
     MAX_LISTED_CONFLICTS,
     ConflictRecord,
@@ -114,19 +116,36 @@ class FullSyncActivities:
             project = api.get_project(project_name)
             if project is None:
                 raise ProjectNotFound(f"AYON project {project_name!r} does not exist")
-            used_folder = {
-                f["folderType"]
-                for f in api.get_folders(project_name, fields=["folderType"], active=None)
-            }
-            used_task = {
-                t["taskType"] for t in api.get_tasks(project_name, fields=["taskType"], active=None)
-            }
+            folder_types = project.get("folderTypes") or []
+            task_types = project.get("taskTypes") or []
+            # only types ftrack lacks can be dropped: ask AYON whether those are in use
+            unknown_folder = _absent(folder_types, schema.object_types)
+            unknown_task = _absent(task_types, schema.task_types)
+            used_folder: set[str] = set()
+            if unknown_folder:
+                used_folder = {
+                    f["folderType"]
+                    for f in api.get_folders(
+                        project_name,
+                        folder_types=unknown_folder,
+                        fields=["folderType"],
+                        active=None,
+                    )
+                }
+            used_task: set[str] = set()
+            if unknown_task:
+                used_task = {
+                    t["taskType"]
+                    for t in api.get_tasks(
+                        project_name, task_types=unknown_task, fields=["taskType"], active=None
+                    )
+                }
             plan = plan_anatomy(
                 object_types=schema.object_types,
                 task_types=schema.task_types,
                 statuses=schema.statuses,
-                ayon_folder_types=project.get("folderTypes") or [],
-                ayon_task_types=project.get("taskTypes") or [],
+                ayon_folder_types=folder_types,
+                ayon_task_types=task_types,
                 ayon_statuses=project.get("statuses") or [],
                 used_folder_types=used_folder,
                 used_task_types=used_task,
@@ -173,6 +192,7 @@ class FullSyncActivities:
             settings = conn.settings(project.ayon_project_name)
             api = conn.ayon()
             session = conn.ftrack()
+            clock = _Clock()
             activity.heartbeat({"step": "reading"})
             schema = api.get_attributes_schema(use_cache=False)["attributes"]
             ayon_attrs = [AyonAttr(a["name"], bool(a.get("builtin"))) for a in schema]
@@ -183,17 +203,29 @@ class FullSyncActivities:
                 read_attribute_configurations(session),
                 ayon_attrs,
             )
-            ftrack_read = read_ftrack_project(
-                session, project.ftrack_project_id, mapping=mapping, ayon_attribute_types=types
-            )
+            clock.lap("prepare")
+            ayon_names = {name for name, item in mapping.items() if item.confs}
+            ayon_names |= set(FIELD_ATTRIBUTES)
+            # the two reads are independent: run them side by side
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="full-sync-read") as pool:
+                ftrack_future = pool.submit(
+                    read_ftrack_project,
+                    session,
+                    project.ftrack_project_id,
+                    mapping=mapping,
+                    ayon_attribute_types=types,
+                )
+                ayon_future = pool.submit(
+                    read_project, api, project.ayon_project_name, attributes=ayon_names
+                )
+                ftrack_read, ayon_read = ftrack_future.result(), ayon_future.result()
             ayon_users = [
                 AyonUser(u["name"], (u.get("attrib") or {}).get("email"))
                 for u in api.get_users(fields=["name", "attrib.email"])
             ]
             user_map = map_users(ftrack_read.users, ayon_users)
             ftrack = _with_assignees(ftrack_read.project, ftrack_read.assignments, user_map)
-            mapped_names = {name for node in ftrack.nodes.values() for name in node.mapped}
-            ayon_read = read_project(api, project.ayon_project_name, attributes=mapped_names)
+            clock.lap("read")
             plan = plan_hierarchy(
                 ftrack,
                 ayon_read.project,
@@ -202,6 +234,7 @@ class FullSyncActivities:
                     linked_ayon_users=frozenset(user_map.values()),
                 ),
             )
+            clock.lap("plan")
             activity.heartbeat({"step": "planned", **plan.summary()})
             counts = plan.summary()
             ftrack_requests = ftrack_read.requests + 2
@@ -221,6 +254,7 @@ class FullSyncActivities:
                 written = write_links(session, plan.ftrack_writes, config_ids)
                 ftrack_requests += written.requests + 2
                 counts["ftrack_write_failures"] = len(written.failed)
+            clock.lap("write")
             conflicts = [
                 ConflictRecord(
                     kind=c.kind.value, path=c.path, detail=c.detail, ftrack_id=c.ftrack_id
@@ -241,6 +275,7 @@ class FullSyncActivities:
                 ftrack_requests=ftrack_requests,
                 ayon_requests=conn.ayon_counter.count,
                 seconds=round(time.monotonic() - started, 3),
+                timings=clock.laps,
                 preview=preview,
             )
 
@@ -275,6 +310,24 @@ class FullSyncActivities:
             data = getattr(event, "data", None)
             event_id = data.get("id") if isinstance(data, Mapping) else None
             return report.model_copy(update={"ayon_event_id": event_id})
+
+
+class _Clock:
+    """Lap times of an activity's steps."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
+
+
+def _absent(ayon_types: list[dict[str, Any]], ftrack_names: tuple[str, ...]) -> list[str]:
+    wanted = {name.lower() for name in ftrack_names}
+    return [str(t["name"]) for t in ayon_types if str(t["name"]).lower() not in wanted]
 
 
 def _with_assignees(

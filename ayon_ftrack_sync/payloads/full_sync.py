@@ -32,6 +32,10 @@ class FullSyncInput(BaseModel):
     dry_run: bool = False
     create_project: bool = False
     requested_by: str = "cli"
+    #: seconds without a heartbeat after which a phase counts as lost (its worker died) and
+    #: is retried; None = the default of 2 minutes. Keep it well above the longest gap
+    #: between heartbeats (prepare, anatomy and report do not heartbeat at all).
+    heartbeat_timeout_seconds: float | None = Field(default=None, gt=0)
 
 
 class ProjectRef(BaseModel):
@@ -63,6 +67,8 @@ class PhaseResult(BaseModel):
     ftrack_requests: int = 0
     ayon_requests: int = 0
     seconds: float = 0.0
+    #: seconds per step (read, plan, write...), to see where a slow sync spends its time
+    timings: dict[str, float] = Field(default_factory=dict)
     preview: list[str] = Field(default_factory=list)
 
 

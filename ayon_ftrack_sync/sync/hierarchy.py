@@ -81,6 +81,10 @@ class _Planner:
             if node.ftrack_id and is_linked_ftrack_id(node.ftrack_id):
                 self.by_ftrack_id.setdefault(node.ftrack_id, []).append(node)
         self.ftrack_paths = _ftrack_paths(self.ftrack)
+        self.statuses_by_key: dict[tuple[str, Kind], str] = {}
+        for name, scope in self.ayon.statuses.items():
+            for kind in scope:
+                self.statuses_by_key.setdefault((name.lower(), kind), name)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -386,6 +390,10 @@ class _Planner:
                 changes["status"] = status
             attrib_changes = {k: v for k, v in attrib.items() if node.attrib.get(k) != v}
             if attrib_changes:
+                # AYON stores every effective (inherited) value as own after an update that
+                # writes attributes; unset the mapped ones ftrack leaves unset, or the next
+                # sync would find them and remove them then
+                attrib_changes.update({k: None for k, v in attrib.items() if v is None})
                 changes["attrib"] = {**changes.get("attrib", {}), **attrib_changes}
             assignees = self.desired_assignees(fnode, node)
             if fnode.kind is Kind.TASK and assignees != node.assignees:
@@ -407,10 +415,9 @@ class _Planner:
     def status_for(self, fnode: FtrackNode) -> str | None:
         if not fnode.status:
             return None
-        wanted = fnode.status.lower()
-        for name, scope in self.ayon.statuses.items():
-            if name.lower() == wanted and fnode.kind in scope:
-                return name
+        found = self.statuses_by_key.get((fnode.status.lower(), fnode.kind))
+        if found is not None:
+            return found
         self.plan.conflicts.append(
             Conflict(
                 ConflictKind.UNKNOWN_STATUS,

@@ -9,6 +9,7 @@ does not import a network client.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from unidecode import unidecode
 
@@ -26,6 +27,7 @@ TYPE_NAME_RE = re.compile(r"^[a-zA-Z0-9_]([a-zA-Z0-9_ \-]{0,64}[a-zA-Z0-9_])?$")
 _LABEL_FORBIDDEN = str.maketrans("", "", "';")
 
 
+@lru_cache(maxsize=65536)
 def slugify(text: str) -> str:
     """The AYON name for an ftrack name: `sh-010 v2` -> `sh_010_v2`, `Šot` -> `Sot`."""
     ascii_text = unidecode(text)
