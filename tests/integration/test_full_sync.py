@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import ftrack_api
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
@@ -16,10 +13,6 @@ from temporalio.testing import WorkflowEnvironment
 from ayon_ftrack_sync.activities import build_activities
 from ayon_ftrack_sync.config import (
     AppConfig,
-    AyonConfig,
-    FtrackConfig,
-    ServiceConfig,
-    TemporalConfig,
 )
 from ayon_ftrack_sync.emulators.ayon import AyonEmulator
 from ayon_ftrack_sync.emulators.ftrack import FtrackEmulator
@@ -27,55 +20,17 @@ from ayon_ftrack_sync.payloads.full_sync import FullSyncInput, FullSyncReport
 from ayon_ftrack_sync.workflows import WORKFLOWS
 from ayon_ftrack_sync.workflows.full_sync import FullSyncWorkflow
 from tests.conftest import WorkerFactory
-
-#: the generated attributes are hierarchical and named like the AYON ones
-SETTINGS = {
-    "custom_attributes": {
-        "attributes_mapping": {
-            "enabled": True,
-            "mapping": [
-                {"name": name, "attr_type": "hierarchical", "hierarchical": name, "standard": []}
-                for name in ("frameStart", "frameEnd", "fps")
-            ],
-        }
-    }
-}
+from tests.helpers import sync_config
 
 
 @pytest.fixture
 def config(tmp_path: Path, ftrack_server: FtrackEmulator, ayon_server: AyonEmulator) -> AppConfig:
-    settings_file = tmp_path / "settings.json"
-    settings_file.write_text(json.dumps(SETTINGS))
-    return AppConfig(
-        temporal=TemporalConfig(),
-        ftrack=FtrackConfig(  # type: ignore[call-arg]
-            FTRACK_SERVER=ftrack_server.url,
-            FTRACK_API_USER=ftrack_server.api_user,
-            FTRACK_API_KEY=ftrack_server.api_key,
-        ),
-        ayon=AyonConfig(  # type: ignore[call-arg]
-            AYON_SERVER_URL=ayon_server.url, AYON_API_KEY=ayon_server.api_key
-        ),
-        service=ServiceConfig(  # type: ignore[call-arg]
-            AYON_FTRACK_SYNC_STATE_DIR=str(tmp_path / "state"),
-            AYON_FTRACK_SYNC_SETTINGS_FILE=str(settings_file),
-        ),
-    )
+    return sync_config(tmp_path, ftrack_server, ayon_server)  # type: ignore[no-any-return]
 
 
 @pytest.fixture
-def ftrack(ftrack_server: FtrackEmulator) -> Iterator[Any]:
-    session = ftrack_api.Session(
-        server_url=ftrack_server.url,
-        api_key=ftrack_server.api_key,
-        api_user=ftrack_server.api_user,
-        schema_cache_path=False,
-        auto_connect_event_hub=False,
-    )
-    try:
-        yield session
-    finally:
-        session.close()
+def ftrack(ftrack_session: Any) -> Any:
+    return ftrack_session
 
 
 async def full_sync(
