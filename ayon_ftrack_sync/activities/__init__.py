@@ -16,6 +16,8 @@ def build_activities(config: AppConfig | None = None) -> Sequence[Callable[..., 
     activities: list[Callable[..., Any]] = [health.ping]
     if config is not None:
         from ayon_ftrack_sync.activities.full_sync import FullSyncActivities
+        from ayon_ftrack_sync.activities.full_sync_extras import FullSyncExtrasActivities
 
         activities += FullSyncActivities(config).all()
+        activities += FullSyncExtrasActivities(config).all()
     return activities

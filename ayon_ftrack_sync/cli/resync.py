@@ -48,7 +48,7 @@ from ayon_ftrack_sync.temporal import (
 )
 from ayon_ftrack_sync.workflows.full_sync import FullSyncWorkflow
 
-PHASES = [Phase.PREPARE, Phase.ANATOMY, Phase.HIERARCHY, Phase.REPORT]
+PHASES = list(Phase)
 
 
 def full_sync_workflow_id(ftrack_project_id: str) -> str:

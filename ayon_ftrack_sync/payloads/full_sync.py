@@ -21,6 +21,9 @@ class Phase(StrEnum):
     PREPARE = "prepare"  # project resolved, link attributes on both sides
     ANATOMY = "anatomy"  # folder types, task types, statuses
     HIERARCHY = "hierarchy"  # folders, tasks, attributes, assignees, write-back of ids
+    LINKS = "links"  # ftrack TypedContextLinks -> AYON folder links
+    VERSIONS = "versions"  # AssetVersion statuses -> AYON version statuses (setting)
+    LISTS = "lists"  # ftrack lists -> AYON entity lists (after versions: items need them)
     REPORT = "report"
 
 

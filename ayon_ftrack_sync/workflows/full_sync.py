@@ -45,19 +45,25 @@ PHASE_RETRY = RetryPolicy(
     non_retryable_error_types=NON_RETRYABLE,
 )
 
+#: a phase not heard from for this long is lost (its worker died) and retried
+DEFAULT_HEARTBEAT_TIMEOUT = timedelta(minutes=2)
+
 
 @workflow.defn(name="FullSyncWorkflow")
 class FullSyncWorkflow:
-    """prepare -> anatomy -> hierarchy -> report; the result is the report."""
+    """prepare -> anatomy -> hierarchy -> links -> versions -> lists -> report."""
 
     def __init__(self) -> None:
         self._phase: Phase | None = None
         self._done: list[Phase] = []
         self._project: ProjectRef | None = None
+        self._heartbeat_timeout = DEFAULT_HEARTBEAT_TIMEOUT
 
     @workflow.run
     async def run(self, request: FullSyncInput) -> FullSyncReport:
         started = workflow.now()
+        if request.heartbeat_timeout_seconds is not None:
+            self._heartbeat_timeout = timedelta(seconds=request.heartbeat_timeout_seconds)
         self._project = await self._phase_activity(
             Phase.PREPARE, "full_sync.prepare", request, ProjectRef, timedelta(minutes=5)
         )
@@ -78,6 +84,12 @@ class FullSyncWorkflow:
                 timedelta(hours=2),
             ),
         ]
+        for phase in (Phase.LINKS, Phase.VERSIONS, Phase.LISTS):
+            results.append(
+                await self._phase_activity(
+                    phase, f"full_sync.{phase.value}", phase_input, PhaseResult, timedelta(hours=1)
+                )
+            )
         report = FullSyncReport(
             project=self._project,
             dry_run=request.dry_run,
@@ -117,7 +129,7 @@ class FullSyncWorkflow:
             argument,
             result_type=result_type,
             start_to_close_timeout=start_to_close,
-            heartbeat_timeout=timedelta(minutes=2),
+            heartbeat_timeout=self._heartbeat_timeout,
             retry_policy=PHASE_RETRY,
             summary=f"{phase.value} phase",
         )

@@ -16,7 +16,7 @@ from ayon_ftrack_sync.config import (
 )
 from ayon_ftrack_sync.emulators.ayon import AyonEmulator
 from ayon_ftrack_sync.emulators.ftrack import FtrackEmulator
-from ayon_ftrack_sync.payloads.full_sync import FullSyncInput, FullSyncReport
+from ayon_ftrack_sync.payloads.full_sync import FullSyncInput, FullSyncReport, Phase
 from ayon_ftrack_sync.workflows import WORKFLOWS
 from ayon_ftrack_sync.workflows.full_sync import FullSyncWorkflow
 from tests.conftest import WorkerFactory
@@ -128,7 +128,7 @@ async def test_dry_run_writes_nothing_and_previews(
         dry_run=True,
     )
     assert report.dry_run
-    hierarchy = report.phases[-1]
+    (hierarchy,) = [p for p in report.phases if p.phase is Phase.HIERARCHY]
     assert hierarchy.counts["created"] == 5
     assert any(line.startswith("create folder sq010") for line in hierarchy.preview)
     assert ayon_entities(ayon_server, "Dry") == {}

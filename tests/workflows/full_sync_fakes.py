@@ -29,7 +29,15 @@ class FakeFullSync:
     hierarchy_gate: asyncio.Event | None = None
 
     def activities(self) -> list[object]:
-        return [self.prepare, self.anatomy, self.hierarchy, self.report]
+        return [
+            self.prepare,
+            self.anatomy,
+            self.hierarchy,
+            self.links,
+            self.versions,
+            self.lists,
+            self.report,
+        ]
 
     @activity.defn(name="full_sync.prepare")
     async def prepare(self, request: FullSyncInput) -> ProjectRef:
@@ -67,6 +75,21 @@ class FakeFullSync:
             ftrack_requests=4,
             ayon_requests=3,
         )
+
+    @activity.defn(name="full_sync.links")
+    async def links(self, request: PhaseInput) -> PhaseResult:
+        self.calls.append("links")
+        return PhaseResult(phase=Phase.LINKS, counts={"links.created": 2})
+
+    @activity.defn(name="full_sync.versions")
+    async def versions(self, request: PhaseInput) -> PhaseResult:
+        self.calls.append("versions")
+        return PhaseResult(phase=Phase.VERSIONS, counts={"versions.statuses": 1})
+
+    @activity.defn(name="full_sync.lists")
+    async def lists(self, request: PhaseInput) -> PhaseResult:
+        self.calls.append("lists")
+        return PhaseResult(phase=Phase.LISTS, counts={"lists.created": 1})
 
     @activity.defn(name="full_sync.report")
     async def report(self, request: ReportInput) -> FullSyncReport:

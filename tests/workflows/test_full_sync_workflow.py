@@ -37,8 +37,22 @@ async def test_phases_run_in_order_and_the_report_adds_up(
 ) -> None:
     fake = FakeFullSync()
     report = await run_sync(time_skipping_env, make_worker, task_queue, fake)
-    assert fake.calls == ["prepare", "anatomy", "hierarchy(attempt 1)", "report"]
-    assert [p.phase for p in report.phases] == [Phase.ANATOMY, Phase.HIERARCHY]
+    assert fake.calls == [
+        "prepare",
+        "anatomy",
+        "hierarchy(attempt 1)",
+        "links",
+        "versions",
+        "lists",
+        "report",
+    ]
+    assert [p.phase for p in report.phases] == [
+        Phase.ANATOMY,
+        Phase.HIERARCHY,
+        Phase.LINKS,
+        Phase.VERSIONS,
+        Phase.LISTS,
+    ]
     assert report.ayon_event_id == "e" * 32
     totals = report.totals()
     assert totals["created"] == 12 and totals["conflicts"] == 1
