@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import ayon_api
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
@@ -150,3 +151,26 @@ async def test_unknown_ayon_project_fails_with_a_clear_reason(
     message = str(caught.value.cause.cause)  # type: ignore[union-attr]
     assert "AYON project 'Missing' does not exist" in message
     assert "--create-project" in message
+
+
+async def test_missing_ayon_attributes_fail_with_what_to_do(
+    temporal_env: WorkflowEnvironment,
+    make_worker: WorkerFactory,
+    task_queue: str,
+    config: AppConfig,
+    ftrack_server: FtrackEmulator,
+    ayon_server: AyonEmulator,
+) -> None:
+    """AYON serves a new attribute only after a restart: the sync refuses instead of losing
+    the link values, and says what to do."""
+    project_id = ftrack_server.control.generate_project("attrs", sequences=1, shots=1, tasks=1)
+    ayon_server.control.create_project("Attrs", "attrs")
+    api = ayon_api.ServerAPI(ayon_server.url, token=ayon_server.api_key)
+    api.delete("attributes/ftrackPath")
+    api.trigger_server_restart()  # the attribute is gone for real now
+    with pytest.raises(WorkflowFailureError) as caught:
+        await full_sync(
+            temporal_env.client, make_worker, config, task_queue, ftrack_project_id=project_id
+        )
+    message = str(caught.value.cause.cause)  # type: ignore[union-attr]
+    assert "restart" in message and "ftrackPath" in message
