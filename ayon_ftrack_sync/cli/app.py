@@ -14,6 +14,7 @@ from ayon_ftrack_sync.cli.config_cmd import show_config
 from ayon_ftrack_sync.cli.context import CliState
 from ayon_ftrack_sync.cli.doctor import doctor
 from ayon_ftrack_sync.cli.emulate import emulate_app
+from ayon_ftrack_sync.cli.leecher import leecher
 from ayon_ftrack_sync.cli.resync import resync
 from ayon_ftrack_sync.cli.server import server
 from ayon_ftrack_sync.cli.worker import worker
@@ -51,6 +52,7 @@ def main_options(
 
 app.command()(server)
 app.command()(worker)
+app.command()(leecher)
 app.command()(doctor)
 app.command()(resync)
 app.command("config")(show_config)
