@@ -9,6 +9,7 @@ environment. Construction failures become ``FtrackUnavailable`` (retry) or
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,10 @@ import requests
 from ayon_ftrack_sync.config import FtrackConfig
 
 from .errors import FtrackCredentialsRejected, FtrackNotConfigured, FtrackUnavailable
+
+#: a transient failure while connecting is retried this often, after 0.2 s, 0.4 s, ...
+CONNECT_ATTEMPTS = 4
+BACKOFF_S = 0.2
 
 _CREDENTIAL_MARKERS = ("InvalidCredentialsError", "api_credentials_invalid", "FTAuthentication")
 
@@ -54,6 +59,17 @@ def open_session(
     url = str(config.server_url)
     if schema_cache_dir is not None:
         schema_cache_dir.mkdir(parents=True, exist_ok=True)
+    for attempt in range(CONNECT_ATTEMPTS - 1):  # connecting only reads: safe to repeat
+        try:
+            return _connect(config, url, key, schema_cache_dir, timeout)
+        except FtrackUnavailable:
+            time.sleep(BACKOFF_S * 2**attempt)
+    return _connect(config, url, key, schema_cache_dir, timeout)
+
+
+def _connect(
+    config: FtrackConfig, url: str, key: str, schema_cache_dir: Path | None, timeout: float
+) -> Any:
     try:
         return ftrack_api.Session(
             server_url=url,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -35,8 +36,13 @@ log = logging.getLogger(__name__)
 #: ftrack exception names that mean "you may not" rather than "this is wrong".
 _PERMISSION_EXCEPTIONS = frozenset({"PermissionError", "PermissionDeniedError"})
 _CREDENTIAL_EXCEPTIONS = frozenset({"InvalidCredentialsError", "FTAuthenticationError"})
-#: HTTP statuses worth a retry (the activity's retry policy does the waiting).
+#: HTTP statuses worth a retry: reads are sent again here, briefly; anything longer (and
+#: every write) is the activity's retry policy's business.
 _TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+#: batch actions that change nothing, so sending them again is harmless
+_READ_ACTIONS = frozenset({"query", "query_server_information", "query_schemas"})
+READ_ATTEMPTS = 4
+BACKOFF_S = 0.2
 
 Row = dict[str, Any]
 
@@ -93,7 +99,21 @@ class FtrackApi:
         self._timeout = getattr(session, "request_timeout", 60)
 
     def call(self, batch: Sequence[dict[str, Any]]) -> list[Any]:
-        """One HTTP request; the result list of the batch, or an ``FtrackError``."""
+        """The result list of the batch, or an ``FtrackError``.
+
+        A batch of reads meeting a transient failure (5xx, dropped connection) is sent again
+        a few times, briefly; a batch that writes goes out once (it may have been applied:
+        the caller re-plans from a fresh read instead)."""
+        reads_only = all(action.get("action") in _READ_ACTIONS for action in batch)
+        attempts = READ_ATTEMPTS if reads_only else 1
+        for attempt in range(attempts - 1):
+            try:
+                return self._call_once(batch)
+            except FtrackUnavailable:
+                time.sleep(BACKOFF_S * 2**attempt)
+        return self._call_once(batch)
+
+    def _call_once(self, batch: Sequence[dict[str, Any]]) -> list[Any]:
         body = json.dumps(list(batch), default=_encode_default)
         self.requests += 1
         try:

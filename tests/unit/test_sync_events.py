@@ -224,6 +224,7 @@ def histories(draw: st.DrawFn) -> list[EntityChange]:
 def test_coalesced_window_has_the_same_effect_as_the_sequence(steps: list[EntityChange]) -> None:
     initial: Model = {"a": {"name": "a"}, "b": {"name": "b"}, "c": {"name": "c"}}
     merged = coalesce(window(*steps)).changes
+
     def existing(model: Model) -> Model:
         return {k: v for k, v in model.items() if v is not None}
 

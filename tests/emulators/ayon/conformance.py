@@ -17,8 +17,11 @@ KEEP_HEADERS = ("content-type", "x-sender", "x-sender-type", "x-as-user")
 
 
 def load_jsonl(name: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (REFERENCE / name).read_text("utf-8").splitlines()
-            if line.strip()]
+    return [
+        json.loads(line)
+        for line in (REFERENCE / name).read_text("utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def kind(value: Any) -> str:
@@ -58,8 +61,10 @@ def shape_diff(recorded: Any, actual: Any, path: str = "$") -> list[str]:
 
 
 # keys whose values legitimately differ between two runs (ids, times, secrets, cursors)
-VOLATILE_KEY = re.compile(r"(At|_at|id|Id|hash|token|Cursor|cursor|uptime|password|apiKey"
-                          r"|apiKeyPreview|detail|progress|hasNextPage)$")
+VOLATILE_KEY = re.compile(
+    r"(At|_at|id|Id|hash|token|Cursor|cursor|uptime|password|apiKey"
+    r"|apiKeyPreview|detail|progress|hasNextPage)$"
+)
 UNORDERED_KEYS = {"ownAttrib"}  # the real server returns these in set order
 
 
@@ -76,8 +81,11 @@ def value_diff(recorded: Any, actual: Any, path: str = "$") -> list[str]:
             out.extend(value_diff(rec, act, f"{path}.{key}"))
         return out
     if isinstance(recorded, list) and isinstance(actual, list):
-        return [d for index, (rec, act) in enumerate(zip(recorded, actual, strict=False))
-                for d in value_diff(rec, act, f"{path}[{index}]")]
+        return [
+            d
+            for index, (rec, act) in enumerate(zip(recorded, actual, strict=False))
+            for d in value_diff(rec, act, f"{path}[{index}]")
+        ]
     if isinstance(recorded, str) and isinstance(actual, str) and recorded[:1] in "{[":
         try:
             return value_diff(json.loads(recorded), json.loads(actual), path + "~")
@@ -96,8 +104,13 @@ def learn_ids(recorded: Any, actual: Any, mapping: dict[str, str]) -> None:
     elif isinstance(recorded, list) and isinstance(actual, list):
         for rec, act in zip(recorded, actual, strict=False):
             learn_ids(rec, act, mapping)
-    elif (isinstance(recorded, str) and isinstance(actual, str) and recorded != actual
-          and HEX_ID.match(recorded) and HEX_ID.match(actual)):
+    elif (
+        isinstance(recorded, str)
+        and isinstance(actual, str)
+        and recorded != actual
+        and HEX_ID.match(recorded)
+        and HEX_ID.match(actual)
+    ):
         mapping.setdefault(recorded, actual)
 
 

@@ -12,17 +12,22 @@ from ayon_api.exceptions import HTTPRequestError
 
 from ayon_ftrack_sync.emulators.ayon import AyonEmulator
 
-STUDIO = {"enabled": True, "ftrack_server": "https://studio.ftrackapp.com",
-          "service_settings": {"username": "ftrack_username", "api_key": "ftrack_api_key"},
-          "sync": {"sync_versions": False, "interval": 10}}
+STUDIO = {
+    "enabled": True,
+    "ftrack_server": "https://studio.ftrackapp.com",
+    "service_settings": {"username": "ftrack_username", "api_key": "ftrack_api_key"},
+    "sync": {"sync_versions": False, "interval": 10},
+}
 
 
-def test_addon_settings_studio_project_variants(ayon_server: AyonEmulator,
-                                                ayon_api_client: ayon_api.ServerAPI) -> None:
+def test_addon_settings_studio_project_variants(
+    ayon_server: AyonEmulator, ayon_api_client: ayon_api.ServerAPI
+) -> None:
     api = ayon_api_client
     api.create_project("set_p", "SET")
     ayon_server.control.set_addon_settings(
-        "ftrack", "1.6.4", STUDIO, {"set_p": {"sync": {"sync_versions": True}}})
+        "ftrack", "1.6.4", STUDIO, {"set_p": {"sync": {"sync_versions": True}}}
+    )
     addons = api.get_addons_info()["addons"]
     assert addons[0]["name"] == "ftrack" and "1.6.4" in addons[0]["versions"]
     studio = api.get_addon_studio_settings("ftrack", "1.6.4")
@@ -34,8 +39,10 @@ def test_addon_settings_studio_project_variants(ayon_server: AyonEmulator,
     # studio overrides through the REST API, per variant
     changed = {**STUDIO, "sync": {"sync_versions": False, "interval": 30}}
     assert api.post("addons/ftrack/1.6.4/settings?variant=staging", **changed).status_code == 204
-    assert api.get_addon_studio_settings("ftrack", "1.6.4", variant="staging")["sync"][
-        "interval"] == 30
+    assert (
+        api.get_addon_studio_settings("ftrack", "1.6.4", variant="staging")["sync"]["interval"]
+        == 30
+    )
     assert api.get_addon_studio_settings("ftrack", "1.6.4")["sync"]["interval"] == 10
     bad = api.post("addons/ftrack/1.6.4/settings", **{**STUDIO, "enabled": "notabool"})
     assert bad.status_code == 400
@@ -45,8 +52,9 @@ def test_addon_settings_studio_project_variants(ayon_server: AyonEmulator,
     assert api.get_addon_settings_schema("ftrack", "1.6.4")["type"] == "object"
 
 
-def test_bundles_and_all_settings(ayon_server: AyonEmulator,
-                                  ayon_api_client: ayon_api.ServerAPI) -> None:
+def test_bundles_and_all_settings(
+    ayon_server: AyonEmulator, ayon_api_client: ayon_api.ServerAPI
+) -> None:
     api = ayon_api_client
     ayon_server.control.set_addon_settings("ftrack", "1.6.4", STUDIO, requires=["core"])
     ayon_server.control.register_addon("core", "1.0.0")
@@ -60,8 +68,9 @@ def test_bundles_and_all_settings(ayon_server: AyonEmulator,
     settings = api.get_addons_settings(only_values=True)
     assert settings["ftrack"]["ftrack_server"] == STUDIO["ftrack_server"]
     api.create_project("bund_p", "BND")
-    ayon_server.control.set_addon_settings("ftrack", "1.6.4", STUDIO,
-                                           {"bund_p": {"enabled": False}}, requires=["core"])
+    ayon_server.control.set_addon_settings(
+        "ftrack", "1.6.4", STUDIO, {"bund_p": {"enabled": False}}, requires=["core"]
+    )
     project = api.get_addons_project_settings("bund_p")
     assert project["ftrack"]["enabled"] is False and project["core"] == {}
     assert api.get_addons_settings(bundle_name="b1")["ftrack"]["enabled"] is True
@@ -69,11 +78,13 @@ def test_bundles_and_all_settings(ayon_server: AyonEmulator,
     assert api.get_bundles()["bundles"] == []
 
 
-def test_service_mode_settings_and_sender(ayon_server: AyonEmulator,
-                                          ayon_service: Callable[..., Any]) -> None:
+def test_service_mode_settings_and_sender(
+    ayon_server: AyonEmulator, ayon_service: Callable[..., Any]
+) -> None:
     ayon_server.control.create_project("svc_p")
-    ayon_server.control.set_addon_settings("ftrack", "1.0.0", STUDIO,
-                                           {"svc_p": {"ftrack_server": "https://p.ftrack"}})
+    ayon_server.control.set_addon_settings(
+        "ftrack", "1.0.0", STUDIO, {"svc_p": {"ftrack_server": "https://p.ftrack"}}
+    )
     con = ayon_service(sender_type="ftrack", sender="leecher-1")
     assert ayon_api.is_service_user()
     assert ayon_api.get_service_addon_settings() == STUDIO

@@ -37,11 +37,15 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 65
 def _install_addons(emulator: AyonEmulator, records: list[dict[str, Any]]) -> None:
     """The recorded server had a core stub and ftrack 1.6.4+dev; take their defaults from
     the first recorded settings/schema answers."""
-    settings = next(r["resp_body"] for r in records
-                    if r["path"] == "/api/addons/ftrack/1.6.4+dev/settings"
-                    and r["method"] == "GET")
-    schema = next((r["resp_body"] for r in records
-                   if r["path"] == "/api/addons/ftrack/1.6.4+dev/schema"), None)
+    settings = next(
+        r["resp_body"]
+        for r in records
+        if r["path"] == "/api/addons/ftrack/1.6.4+dev/settings" and r["method"] == "GET"
+    )
+    schema = next(
+        (r["resp_body"] for r in records if r["path"] == "/api/addons/ftrack/1.6.4+dev/schema"),
+        None,
+    )
     emulator.control.register_addon("core", "1.0.0", title="Core (probe stub)")
     emulator.control.set_addon_settings("ftrack", "1.6.4+dev", settings, requires=["core"])
     if schema is not None:
@@ -50,27 +54,45 @@ def _install_addons(emulator: AyonEmulator, records: list[dict[str, Any]]) -> No
 
 def _install_recorded_attributes(emulator: AyonEmulator, records: list[dict[str, Any]]) -> None:
     """Create (through the API, plus a restart) attributes the recorded server already had."""
-    info = next(r["resp_body"] for r in records
-                if r["path"] == "/api/info" and "attributes" in r["resp_body"])
+    info = next(
+        r["resp_body"]
+        for r in records
+        if r["path"] == "/api/info" and "attributes" in r["resp_body"]
+    )
     headers = {"x-api-key": emulator.api_key}
-    known = {a["name"] for a in requests.get(f"{emulator.url}/api/attributes", headers=headers,
-                                             timeout=5).json()["attributes"]}
-    listed = next(r["resp_body"] for r in records if r["path"] == "/api/attributes"
-                  and r["method"] == "GET" and r["status"] == 200)
+    known = {
+        a["name"]
+        for a in requests.get(f"{emulator.url}/api/attributes", headers=headers, timeout=5).json()[
+            "attributes"
+        ]
+    }
+    listed = next(
+        r["resp_body"]
+        for r in records
+        if r["path"] == "/api/attributes" and r["method"] == "GET" and r["status"] == 200
+    )
     in_database = {a["name"] for a in listed["attributes"]}
     extra = [a for a in info["attributes"] if a["name"] not in known]
     for attr in extra:
-        response = requests.put(f"{emulator.url}/api/attributes/{attr['name']}",
-                                headers=headers, timeout=5,
-                                json={"data": attr["data"], "scope": attr["scope"],
-                                      "position": attr["position"], "builtin": False})
+        response = requests.put(
+            f"{emulator.url}/api/attributes/{attr['name']}",
+            headers=headers,
+            timeout=5,
+            json={
+                "data": attr["data"],
+                "scope": attr["scope"],
+                "position": attr["position"],
+                "builtin": False,
+            },
+        )
         assert response.status_code == 204
     requests.post(f"{emulator.url}/api/system/restart", headers=headers, timeout=5)
     # attributes the recorded server still had loaded but had already deleted (no restart)
     for attr in extra:
         if attr["name"] not in in_database:
-            requests.delete(f"{emulator.url}/api/attributes/{attr['name']}", headers=headers,
-                            timeout=5)
+            requests.delete(
+                f"{emulator.url}/api/attributes/{attr['name']}", headers=headers, timeout=5
+            )
 
 
 def _replay(emulator: AyonEmulator, records: list[dict[str, Any]]) -> list[str]:
@@ -98,9 +120,12 @@ def _replay(emulator: AyonEmulator, records: list[dict[str, Any]]) -> list[str]:
         # the real server's first poll of a slow background batch said "in_progress";
         # reproduce that timing with the emulator's knob for exactly those batches
         following = records[index + 1] if index + 1 < len(records) else None
-        slow = (rec["path"].endswith("/operations/background") and following is not None
-                and isinstance(following["resp_body"], dict)
-                and following["resp_body"].get("status") == "in_progress")
+        slow = (
+            rec["path"].endswith("/operations/background")
+            and following is not None
+            and isinstance(following["resp_body"], dict)
+            and following["resp_body"].get("status") == "in_progress"
+        )
         emulator.control.set_background_polls(1 if slow else 0)
         response = session.request(rec["method"], url, headers=headers, timeout=10, **kwargs)
         label = f"#{index} {rec['label']} {rec['method']} {rec['path']}"
@@ -141,23 +166,37 @@ def test_replay_recorded_traffic(name: str, ayon_server: AyonEmulator) -> None:
     assert not problems, "\n".join(problems)
 
 
-def _with_bundle_after_first_run(emulator: AyonEmulator,
-                                 records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _with_bundle_after_first_run(
+    emulator: AyonEmulator, records: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Replay run 1, create the bundle the probe created between runs, return run 2."""
     split = next(i for i, r in enumerate(records) if i > 0 and r["path"] == "/")
     assert _replay(emulator, records[:split]) == []
     headers = {"x-api-key": emulator.api_key}
-    created = requests.post(f"{emulator.url}/api/bundles", headers=headers, timeout=5,
-                            json={"name": "probe_bundle", "installerVersion": None,
-                                  "addons": {"ftrack": "1.6.4+dev", "core": "1.0.0"},
-                                  "isProduction": True})
+    created = requests.post(
+        f"{emulator.url}/api/bundles",
+        headers=headers,
+        timeout=5,
+        json={
+            "name": "probe_bundle",
+            "installerVersion": None,
+            "addons": {"ftrack": "1.6.4+dev", "core": "1.0.0"},
+            "isProduction": True,
+        },
+    )
     assert created.status_code == 201
     # run 2 starts from the default studio settings again (see its first GET)
-    defaults = next(r["resp_body"] for r in records[split:]
-                    if r["path"] == "/api/addons/ftrack/1.6.4+dev/settings"
-                    and r["method"] == "GET")
-    reset = requests.post(f"{emulator.url}/api/addons/ftrack/1.6.4+dev/settings",
-                          headers=headers, timeout=5, json=defaults)
+    defaults = next(
+        r["resp_body"]
+        for r in records[split:]
+        if r["path"] == "/api/addons/ftrack/1.6.4+dev/settings" and r["method"] == "GET"
+    )
+    reset = requests.post(
+        f"{emulator.url}/api/addons/ftrack/1.6.4+dev/settings",
+        headers=headers,
+        timeout=5,
+        json=defaults,
+    )
     assert reset.status_code == 204
     return records[split:]
 
@@ -178,8 +217,9 @@ def _parse_log() -> tuple[list[tuple[str, int, str | None, str | None]], list[st
             continue
         code = None if match["code"] == "None" else match["code"]
         detail = ast.literal_eval(match["detail"])
-        cases.append((match["label"], int(match["status"]), code,
-                      None if detail == "None" else detail))
+        cases.append(
+            (match["label"], int(match["status"]), code, None if detail == "None" else detail)
+        )
     return cases, tail
 
 
@@ -192,29 +232,43 @@ def test_validation_log_cases(ayon_server: AyonEmulator) -> None:
     headers = {"x-api-key": ayon_server.api_key}
     http = requests.Session()
     http.headers.update(headers)
-    assert http.post(f"{url}/api/projects", json={"name": "probe_val", "code": "PV",
-                                                  "anatomy": http.get(
-                                                      f"{url}/api/anatomy/presets/__primary__"
-                                                  ).json()}).status_code == 201
+    assert (
+        http.post(
+            f"{url}/api/projects",
+            json={
+                "name": "probe_val",
+                "code": "PV",
+                "anatomy": http.get(f"{url}/api/anatomy/presets/__primary__").json(),
+            },
+        ).status_code
+        == 201
+    )
     root = _hex()
     comp = _hex()
     missing = _hex()
 
-    def op(kind: str, data: dict[str, Any] | None, *, op_type: str = "create",
-           entity_id: str | None = None) -> dict[str, Any]:
+    def op(
+        kind: str,
+        data: dict[str, Any] | None,
+        *,
+        op_type: str = "create",
+        entity_id: str | None = None,
+    ) -> dict[str, Any]:
         eid = entity_id or _hex()
-        body: dict[str, Any] = {"id": _hex(), "type": op_type, "entityType": kind,
-                                "entityId": eid}
+        body: dict[str, Any] = {"id": _hex(), "type": op_type, "entityType": kind, "entityId": eid}
         if data is not None:
             body["data"] = data
-        result = http.post(f"{url}/api/projects/probe_val/operations",
-                           json={"operations": [body], "canFail": False}).json()
+        result = http.post(
+            f"{url}/api/projects/probe_val/operations",
+            json={"operations": [body], "canFail": False},
+        ).json()
         first: dict[str, Any] = result["operations"][0]
         return first
 
     assert op("folder", {"name": "root", "folderType": "Folder"}, entity_id=root)["success"]
-    assert op("task", {"name": "comp", "taskType": "Compositing", "folderId": root},
-              entity_id=comp)["success"]
+    assert op(
+        "task", {"name": "comp", "taskType": "Compositing", "folderId": root}, entity_id=comp
+    )["success"]
 
     def folder(name: str, **extra: Any) -> dict[str, Any]:
         return op("folder", {"name": name, "folderType": "Folder", "parentId": root, **extra})
@@ -225,7 +279,8 @@ def test_validation_log_cases(ayon_server: AyonEmulator) -> None:
     builders = {
         "folder dup name case-insensitive 'OK_NAME'": lambda: folder("OK_NAME"),
         "root folder dup name 'Root' (no parent)": lambda: op(
-            "folder", {"name": "Root", "folderType": "Folder"}),
+            "folder", {"name": "Root", "folderType": "Folder"}
+        ),
         "unknown folderType": lambda: folder("ft1", folderType="Nope"),
         "unknown status": lambda: folder("st1", status="Nope"),
         "status case 'in progress'": lambda: folder("st2", status="in progress"),
@@ -233,21 +288,22 @@ def test_validation_log_cases(ayon_server: AyonEmulator) -> None:
         "label with semicolon": lambda: folder("lb2", label="a;b"),
         "unknown tag": lambda: folder("tag1", tags=["no-such-tag"]),
         "attrib unknown key": lambda: folder("att1", attrib={"noSuchAttr": 1}),
-        "attrib wrong type frameStart='abc'": lambda: folder("att2",
-                                                             attrib={"frameStart": "abc"}),
+        "attrib wrong type frameStart='abc'": lambda: folder("att2", attrib={"frameStart": "abc"}),
         "missing folderType": lambda: op("folder", {"name": "noft", "parentId": root}),
         "task dup name 'COMP'": lambda: task("COMP"),
-        "task unknown taskType": lambda: op("task", {"name": "t2", "taskType": "Nope",
-                                                     "folderId": root}),
+        "task unknown taskType": lambda: op(
+            "task", {"name": "t2", "taskType": "Nope", "folderId": root}
+        ),
         "task unknown assignee": lambda: task("t3", assignees=["nobody"]),
         "task name with space": lambda: task("t 4"),
         "entityId not hex32": lambda: op("folder", {"name": "bad_id"}, entity_id="not-a-hex"),
-        "update nonexistent": lambda: op("folder", {"label": "x"}, op_type="update",
-                                         entity_id=missing),
-        "rename folder root->root2": lambda: op("folder", {"name": "root2"}, op_type="update",
-                                               entity_id=root),
-        "deactivate task": lambda: op("task", {"active": False}, op_type="update",
-                                      entity_id=comp),
+        "update nonexistent": lambda: op(
+            "folder", {"label": "x"}, op_type="update", entity_id=missing
+        ),
+        "rename folder root->root2": lambda: op(
+            "folder", {"name": "root2"}, op_type="update", entity_id=root
+        ),
+        "deactivate task": lambda: op("task", {"active": False}, op_type="update", entity_id=comp),
         "task dup name after deactivation": lambda: task("comp"),
     }
     cases, tail = _parse_log()
@@ -264,8 +320,9 @@ def test_validation_log_cases(ayon_server: AyonEmulator) -> None:
             assert label in builders, f"no request builder for case {label!r}"
             result = builders[label]()
         if result["status"] != status or result["errorCode"] != code:
-            mismatches.append(f"{label}: {result['status']} {result['errorCode']} != "
-                              f"{status} {code}")
+            mismatches.append(
+                f"{label}: {result['status']} {result['errorCode']} != {status} {code}"
+            )
             continue
         if detail is not None:
             root_uuid = f"{root[:8]}-{root[8:12]}-{root[12:16]}-{root[16:20]}-{root[20:]}"
@@ -280,7 +337,8 @@ def test_validation_log_cases(ayon_server: AyonEmulator) -> None:
     got_paths = sorted((f["path"], f["active"]) for f in folders)
     assert got_paths == sorted((p, a) for p, a in paths)
     tasks = ast.literal_eval(tail[1].split(" ", 1)[1])
-    got_tasks = [(t["name"], t["active"]) for t in ayon_server.control.entities("probe_val",
-                                                                                 "task")]
+    got_tasks = [
+        (t["name"], t["active"]) for t in ayon_server.control.entities("probe_val", "task")
+    ]
     assert got_tasks == tasks
     http.close()

@@ -32,8 +32,9 @@ def _folders(n: int, parent: str | None = None, prefix: str = "f") -> list[dict[
         data: dict[str, Any] = {"id": eid, "name": f"{prefix}{i:04d}", "folderType": "Shot"}
         if parent:
             data["parentId"] = parent
-        ops.append({"id": _id(), "type": "create", "entityType": "folder", "entityId": eid,
-                    "data": data})
+        ops.append(
+            {"id": _id(), "type": "create", "entityType": "folder", "entityId": eid, "data": data}
+        )
     return ops
 
 
@@ -49,16 +50,29 @@ def test_folders_paging_over_many_pages(api: ayon_api.ServerAPI) -> None:
 
 
 def test_folder_filters_and_json_fields(api: ayon_api.ServerAPI) -> None:
-    seq = api.create_folder(P, "sq010", folder_type="Sequence", attrib={"ftrackId": "ft-1"},
-                            data={"ftrack": {"id": "ft-1"}})
-    shot = api.create_folder(P, "sh010", folder_type="Shot", parent_id=seq,
-                             attrib={"frameStart": 1001}, tags=["ftrack"], status="In progress")
+    seq = api.create_folder(
+        P,
+        "sq010",
+        folder_type="Sequence",
+        attrib={"ftrackId": "ft-1"},
+        data={"ftrack": {"id": "ft-1"}},
+    )
+    shot = api.create_folder(
+        P,
+        "sh010",
+        folder_type="Shot",
+        parent_id=seq,
+        attrib={"frameStart": 1001},
+        tags=["ftrack"],
+        status="In progress",
+    )
     api.create_task(P, "comp", "Compositing", shot)
     api.update_project(P, attrib={"fps": 24.0})
     raw = api.query_graphql(
         "query F($projectName: String!) { project(name: $projectName) { folders(first: 10) "
         "{ edges { node { name allAttrib data ownAttrib hasTasks path parents } } } } }",
-        {"projectName": P}).data["data"]["project"]["folders"]["edges"]
+        {"projectName": P},
+    ).data["data"]["project"]["folders"]["edges"]
     by_name = {e["node"]["name"]: e["node"] for e in raw}
     assert isinstance(by_name["sq010"]["allAttrib"], str)
     seq_attrib = json.loads(by_name["sq010"]["allAttrib"])
@@ -115,11 +129,21 @@ def test_users_and_events_query(api: ayon_api.ServerAPI) -> None:
     assert users["service"]["isService"] is True and users["admin"]["isAdmin"] is True
     assert users["admin"]["accessGroups"] == {}
     for i in range(3):
-        api.dispatch_event("ftrack.leech", sender="leecher", project_name=P,
-                           description=f"leech {i}", summary={"n": i},
-                           payload={"ftrack_event": {"id": f"ev{i}"}})
-    events = list(api.get_events(topics=["ftrack.leech"], project_names=[P],
-                                 fields={"id", "summary", "payload", "description"}))
+        api.dispatch_event(
+            "ftrack.leech",
+            sender="leecher",
+            project_name=P,
+            description=f"leech {i}",
+            summary={"n": i},
+            payload={"ftrack_event": {"id": f"ev{i}"}},
+        )
+    events = list(
+        api.get_events(
+            topics=["ftrack.leech"],
+            project_names=[P],
+            fields={"id", "summary", "payload", "description"},
+        )
+    )
     assert [e["description"] for e in events] == ["leech 0", "leech 1", "leech 2"]
     # like the real server, summary/payload are JSON strings the client leaves as they are
     assert json.loads(events[1]["summary"]) == {"n": 1}
@@ -139,7 +163,8 @@ def test_links_lists_activities(api: ayon_api.ServerAPI) -> None:
     links = api.get_folder_links(P, a)
     assert [(lnk["entityId"], lnk["direction"]) for lnk in links] == [(b, "out")]
     assert [(lnk["entityId"], lnk["direction"]) for lnk in api.get_folder_links(P, b)] == [
-        (a, "in")]
+        (a, "in")
+    ]
     api.delete_link(P, link["id"])
     assert api.get_folder_links(P, a) == []
     list_id = api.create_entity_list(P, "folder", "Probe list", items=[{"entityId": a}])
@@ -149,10 +174,13 @@ def test_links_lists_activities(api: ayon_api.ServerAPI) -> None:
     activity_id = api.create_activity(P, task, "task", "comment", body="Hello from ftrack")
     activities = list(api.get_activities(P, entity_ids=[task]))
     assert [(x["activityId"], x["body"]) for x in activities] == [
-        (activity_id, "Hello from ftrack")]
+        (activity_id, "Hello from ftrack")
+    ]
     assert activities[0]["activityData"]["origin"]["name"] == "anim"
-    assert list(api.get_activities(P, entity_ids=[task],
-                                   changed_after="2999-01-01T00:00:00+00:00")) == []
+    assert (
+        list(api.get_activities(P, entity_ids=[task], changed_after="2999-01-01T00:00:00+00:00"))
+        == []
+    )
     api.update_task(P, task, status="In progress")
     changes = list(api.get_activities(P, entity_ids=[task], activity_types=["status.change"]))
     assert [c["activityData"]["newValue"] for c in changes] == ["In progress"]
@@ -198,8 +226,9 @@ def test_client_filter_variants_are_accepted(api: ayon_api.ServerAPI) -> None:
     v2 = api.create_version(P, 2, product, task_id=task)
     hero = api.create_version(P, -2, product)
     assert [f["name"] for f in api.get_folders(P, folder_path_regex="sh01")] == ["sh010"]
-    assert [f["name"] for f in api.get_folders(P, has_tasks=True, has_products=True,
-                                               has_children=False)] == ["sh010"]
+    assert [
+        f["name"] for f in api.get_folders(P, has_tasks=True, has_products=True, has_children=False)
+    ] == ["sh010"]
     assert [f["name"] for f in api.get_folders(P, has_children=True)] == ["sq010"]
     assert [f["name"] for f in api.get_folders(P, assignees_all=["admin"])] == ["sh010"]
     assert [f["name"] for f in api.get_folders(P, has_links="ANY")] == []
@@ -207,41 +236,70 @@ def test_client_filter_variants_are_accepted(api: ayon_api.ServerAPI) -> None:
     by_path = api.get_tasks_by_folder_paths(P, ["/sq010/sh010"], assignees=["admin"])
     assert [t["id"] for t in by_path["/sq010/sh010"]] == [task]
     assert [t["id"] for t in api.get_tasks(P, task_names=["comp"], statuses=["Not ready"])] == [
-        task]
+        task
+    ]
     assert [p["id"] for p in api.get_products(P, product_name_regex="^render")] == [product]
-    assert [p["id"] for p in api.get_products(
-        P, names_by_folder_ids={shot: ["renderMain"]})] == [product]
-    assert [v["id"] for v in api.get_versions(P, product_ids=[product], hero=False,
-                                              latest=True)] == [v2]
+    assert [p["id"] for p in api.get_products(P, names_by_folder_ids={shot: ["renderMain"]})] == [
+        product
+    ]
+    assert [
+        v["id"] for v in api.get_versions(P, product_ids=[product], hero=False, latest=True)
+    ] == [v2]
     assert [v["id"] for v in api.get_hero_versions(P, product_ids=[product])] == [hero]
     assert api.get_last_versions(P, [product])[product]["id"] == v2
     assert api.get_folders_links(P, [shot]) == {shot: []}
-    advanced = {"conditions": [{"key": "folderType", "value": "Shot"},
-                               {"key": "name", "value": "sh020", "operator": "ne"}]}
+    advanced = {
+        "conditions": [
+            {"key": "folderType", "value": "Shot"},
+            {"key": "name", "value": "sh020", "operator": "ne"},
+        ]
+    }
     assert [f["id"] for f in api.get_folders(P, filters=advanced)] == [shot]
-    events = list(api.get_events(topics=["entity.*"], statuses=["finished"], users=["service"],
-                                 has_children=False, text_filter="created",
-                                 newer_than="2000-01-01T00:00:00+00:00",
-                                 older_than="2999-01-01T00:00:00+00:00", include_logs=True))
+    events = list(
+        api.get_events(
+            topics=["entity.*"],
+            statuses=["finished"],
+            users=["service"],
+            has_children=False,
+            text_filter="created",
+            newer_than="2000-01-01T00:00:00+00:00",
+            older_than="2999-01-01T00:00:00+00:00",
+            include_logs=True,
+        )
+    )
     assert {e["topic"] for e in events} >= {"entity.folder.created", "entity.task.created"}
 
 
-def test_representations_crud_and_cascade(api: ayon_api.ServerAPI,
-                                          ayon_server: AyonEmulator) -> None:
+def test_representations_crud_and_cascade(
+    api: ayon_api.ServerAPI, ayon_server: AyonEmulator
+) -> None:
     folder = api.create_folder(P, "asset")
     product = api.create_product(P, "modelMain", "model", folder)
     version = api.create_version(P, 1, product)
     repre = api.create_representation(
-        P, "abc", version, files=[{"id": _id(), "name": "a.abc", "path": "/x/a.abc",
-                                   "size": 10, "hash": "h"}], traits={"Ext": {"ext": "abc"}})
+        P,
+        "abc",
+        version,
+        files=[{"id": _id(), "name": "a.abc", "path": "/x/a.abc", "size": 10, "hash": "h"}],
+        traits={"Ext": {"ext": "abc"}},
+    )
     found = list(api.get_representations(P, version_ids=[version]))
     assert [(r["id"], r["name"]) for r in found] == [(repre, "abc")]
     assert json.loads(found[0]["traits"]) == {"Ext": {"ext": "abc"}}
     assert found[0]["status"] == "Omitted"  # the first status whose scope has representations
     assert api.get_representation_by_name(P, "abc", version)["id"] == repre
-    body = api.post(f"projects/{P}/operations", operations=[{
-        "id": _id(), "type": "create", "entityType": "representation", "entityId": _id(),
-        "data": {"name": "ABC", "versionId": version}}]).data
+    body = api.post(
+        f"projects/{P}/operations",
+        operations=[
+            {
+                "id": _id(),
+                "type": "create",
+                "entityType": "representation",
+                "entityId": _id(),
+                "data": {"name": "ABC", "versionId": version},
+            }
+        ],
+    ).data
     assert body["operations"][0]["errorCode"] == "unique-violation"
     api.delete_folder(P, folder, force=True)
     assert ayon_server.control.count(P, "representation") == 0

@@ -41,14 +41,16 @@ def test_latency_error_rate_and_burst(ayon_server: AyonEmulator) -> None:
     assert requests.get(url, headers=headers, timeout=5).status_code == 200
 
 
-def test_client_retries_through_a_503_burst(ayon_server: AyonEmulator,
-                                            ayon_api_client: ayon_api.ServerAPI) -> None:
+def test_client_retries_through_a_503_burst(
+    ayon_server: AyonEmulator, ayon_api_client: ayon_api.ServerAPI
+) -> None:
     ayon_server.control.burst_503(1)
     assert ayon_api_client.get_project_names() == []  # the client retried after 2 s
 
 
-def test_stats_count_per_route(ayon_server: AyonEmulator,
-                               ayon_api_client: ayon_api.ServerAPI) -> None:
+def test_stats_count_per_route(
+    ayon_server: AyonEmulator, ayon_api_client: ayon_api.ServerAPI
+) -> None:
     ayon_server.stats.reset()
     ayon_api_client.get_project_names()
     ayon_api_client.get_project_names()
@@ -56,8 +58,9 @@ def test_stats_count_per_route(ayon_server: AyonEmulator,
     assert ayon_server.stats.total == 2
 
 
-def test_demo_project_dump_load_reset(ayon_server: AyonEmulator,
-                                      ayon_api_client: ayon_api.ServerAPI) -> None:
+def test_demo_project_dump_load_reset(
+    ayon_server: AyonEmulator, ayon_api_client: ayon_api.ServerAPI
+) -> None:
     seeded = ayon_server.control.seed_demo_project("demo")
     assert ayon_server.control.count("demo", "folder") == 11
     assert ayon_server.control.count("demo", "task") == 14
@@ -83,11 +86,14 @@ def test_web_ui_change_has_web_sender_type(ayon_server: AyonEmulator) -> None:
 
 def test_serve_forever_subprocess(tmp_path: Path) -> None:
     state_file = tmp_path / "state.json"
-    code = ("from ayon_ftrack_sync.emulators.ayon.serve import serve_forever;"
-            "serve_forever('127.0.0.1', 0, api_key='k'*32, seed_project='demo',"
-            f"state_file={str(state_file)!r})")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                            cwd=os.getcwd())
+    code = (
+        "from ayon_ftrack_sync.emulators.ayon.serve import serve_forever;"
+        "serve_forever('127.0.0.1', 0, api_key='k'*32, seed_project='demo',"
+        f"state_file={str(state_file)!r})"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=os.getcwd()
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -105,7 +111,6 @@ def test_serve_forever_subprocess(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-
 
 
 def test_listening_and_request_sockets_disable_nagle() -> None:

@@ -22,8 +22,13 @@ def _id() -> str:
 
 def _create(kind: str, data: dict[str, Any], entity_id: str | None = None) -> dict[str, Any]:
     eid = entity_id or _id()
-    return {"id": _id(), "type": "create", "entityType": kind, "entityId": eid,
-            "data": {**data, "id": eid}}
+    return {
+        "id": _id(),
+        "type": "create",
+        "entityType": kind,
+        "entityId": eid,
+        "data": {**data, "id": eid},
+    }
 
 
 @pytest.fixture
@@ -32,8 +37,9 @@ def api(ayon_api_client: ayon_api.ServerAPI) -> ayon_api.ServerAPI:
     return ayon_api_client
 
 
-def _send(api: ayon_api.ServerAPI, ops: list[dict[str, Any]], can_fail: bool = False
-          ) -> dict[str, Any]:
+def _send(
+    api: ayon_api.ServerAPI, ops: list[dict[str, Any]], can_fail: bool = False
+) -> dict[str, Any]:
     response = api.post(f"projects/{P}/operations", operations=ops, canFail=can_fail)
     assert response.status_code == 200
     data: dict[str, Any] = response.data
@@ -42,47 +48,93 @@ def _send(api: ayon_api.ServerAPI, ops: list[dict[str, Any]], can_fail: bool = F
 
 def test_batch_create_update_delete(api: ayon_api.ServerAPI, ayon_server: AyonEmulator) -> None:
     seq, shot, task, product, version = _id(), _id(), _id(), _id(), _id()
-    result = api.send_batch_operations(P, [
-        _create("folder", {"name": "sq010", "folderType": "Sequence",
-                           "attrib": {"ftrackId": "ft-1"}}, seq),
-        _create("folder", {"name": "sh010", "folderType": "Shot", "parentId": seq,
-                           "attrib": {"frameStart": 1001}, "status": "In progress",
-                           "tags": ["ftrack"]}, shot),
-        _create("task", {"name": "comp", "taskType": "Compositing", "folderId": shot,
-                         "assignees": ["admin"]}, task),
-        _create("product", {"name": "renderMain", "productType": "render",
-                            "folderId": shot}, product),
-        _create("version", {"version": 1, "productId": product, "taskId": task}, version),
-    ])
+    result = api.send_batch_operations(
+        P,
+        [
+            _create(
+                "folder",
+                {"name": "sq010", "folderType": "Sequence", "attrib": {"ftrackId": "ft-1"}},
+                seq,
+            ),
+            _create(
+                "folder",
+                {
+                    "name": "sh010",
+                    "folderType": "Shot",
+                    "parentId": seq,
+                    "attrib": {"frameStart": 1001},
+                    "status": "In progress",
+                    "tags": ["ftrack"],
+                },
+                shot,
+            ),
+            _create(
+                "task",
+                {
+                    "name": "comp",
+                    "taskType": "Compositing",
+                    "folderId": shot,
+                    "assignees": ["admin"],
+                },
+                task,
+            ),
+            _create(
+                "product",
+                {"name": "renderMain", "productType": "render", "folderId": shot},
+                product,
+            ),
+            _create("version", {"version": 1, "productId": product, "taskId": task}, version),
+        ],
+    )
     assert [r["status"] for r in result] == [201] * 5
     assert ayon_server.control.get_entity(P, "version", version)["status"] == "Pending review"
     assert ayon_server.control.get_entity(P, "version", version)["name"] == "v001"
     assert ayon_server.control.get_entity(P, "product", product)["status"] == "Not ready"
-    upd = api.send_batch_operations(P, [
-        {"id": _id(), "type": "update", "entityType": "folder", "entityId": shot,
-         "data": {"label": "Shot 010", "attrib": {"fps": 24.0}}},
-        {"id": _id(), "type": "update", "entityType": "task", "entityId": task,
-         "data": {"status": "Approved"}},
-    ])
+    upd = api.send_batch_operations(
+        P,
+        [
+            {
+                "id": _id(),
+                "type": "update",
+                "entityType": "folder",
+                "entityId": shot,
+                "data": {"label": "Shot 010", "attrib": {"fps": 24.0}},
+            },
+            {
+                "id": _id(),
+                "type": "update",
+                "entityType": "task",
+                "entityId": task,
+                "data": {"status": "Approved"},
+            },
+        ],
+    )
     assert [r["status"] for r in upd] == [204, 204]
     assert ayon_server.control.attrib_of(P, "task", task)["fps"] == 24.0  # inherited
-    deleted = api.send_batch_operations(P, [
-        {"id": _id(), "type": "delete", "entityType": "version", "entityId": version},
-        {"id": _id(), "type": "delete", "entityType": "product", "entityId": product},
-        {"id": _id(), "type": "delete", "entityType": "folder", "entityId": seq},
-    ])
+    deleted = api.send_batch_operations(
+        P,
+        [
+            {"id": _id(), "type": "delete", "entityType": "version", "entityId": version},
+            {"id": _id(), "type": "delete", "entityType": "product", "entityId": product},
+            {"id": _id(), "type": "delete", "entityType": "folder", "entityId": seq},
+        ],
+    )
     assert [r["status"] for r in deleted] == [204, 204, 204]
     assert ayon_server.control.count(P, "folder") == 0
     assert ayon_server.control.count(P, "task") == 0  # cascade
 
 
-def test_can_fail_false_rolls_back_everything(api: ayon_api.ServerAPI,
-                                              ayon_server: AyonEmulator) -> None:
-    body = _send(api, [
-        _create("folder", {"name": "good", "folderType": "Shot"}),
-        _create("folder", {"name": "bad name!", "folderType": "Shot"}),
-        _create("folder", {"name": "never", "folderType": "Shot"}),
-    ])
+def test_can_fail_false_rolls_back_everything(
+    api: ayon_api.ServerAPI, ayon_server: AyonEmulator
+) -> None:
+    body = _send(
+        api,
+        [
+            _create("folder", {"name": "good", "folderType": "Shot"}),
+            _create("folder", {"name": "bad name!", "folderType": "Shot"}),
+            _create("folder", {"name": "never", "folderType": "Shot"}),
+        ],
+    )
     assert body["success"] is False
     failed = body["operations"][-1]
     assert failed["status"] == 400 and failed["errorCode"] == "invalid_data"
@@ -92,65 +144,103 @@ def test_can_fail_false_rolls_back_everything(api: ayon_api.ServerAPI,
         api.send_batch_operations(P, [_create("folder", {"name": "-x"})])
 
 
-def test_can_fail_true_keeps_successes(api: ayon_api.ServerAPI,
-                                       ayon_server: AyonEmulator) -> None:
-    body = _send(api, [
-        _create("folder", {"name": "a1"}),
-        _create("folder", {"name": "A1"}),
-        _create("folder", {"name": "a2", "folderType": "Nope"}),
-        {"id": _id(), "type": "update", "entityType": "folder", "entityId": _id(),
-         "data": {"label": "x"}},
-        _create("folder", {"name": "a3"}),
-    ], can_fail=True)
+def test_can_fail_true_keeps_successes(api: ayon_api.ServerAPI, ayon_server: AyonEmulator) -> None:
+    body = _send(
+        api,
+        [
+            _create("folder", {"name": "a1"}),
+            _create("folder", {"name": "A1"}),
+            _create("folder", {"name": "a2", "folderType": "Nope"}),
+            {
+                "id": _id(),
+                "type": "update",
+                "entityType": "folder",
+                "entityId": _id(),
+                "data": {"label": "x"},
+            },
+            _create("folder", {"name": "a3"}),
+        ],
+        can_fail=True,
+    )
     assert body["success"] is False
     assert [(o["status"], o["errorCode"]) for o in body["operations"]] == [
-        (201, None), (409, "unique-violation"), (409, "foreign-key-violation"),
-        (404, "not-found"), (201, None)]
+        (201, None),
+        (409, "unique-violation"),
+        (409, "foreign-key-violation"),
+        (404, "not-found"),
+        (201, None),
+    ]
     names = sorted(f["name"] for f in ayon_server.control.entities(P, "folder"))
     assert names == ["a1", "a3"]
 
 
-def test_uniqueness_active_siblings_and_rename(api: ayon_api.ServerAPI,
-                                               ayon_server: AyonEmulator) -> None:
+def test_uniqueness_active_siblings_and_rename(
+    api: ayon_api.ServerAPI, ayon_server: AyonEmulator
+) -> None:
     shot = api.create_folder(P, "sh010")
     t1 = api.create_task(P, "comp", "Compositing", shot)
-    body = _send(api, [_create("task", {"name": "COMP", "taskType": "Compositing",
-                                        "folderId": shot})])
+    body = _send(
+        api, [_create("task", {"name": "COMP", "taskType": "Compositing", "folderId": shot})]
+    )
     assert body["operations"][0]["errorCode"] == "unique-violation"
     api.update_task(P, t1, active=False)  # a deactivated task frees its name
-    body = _send(api, [_create("task", {"name": "comp", "taskType": "Compositing",
-                                        "folderId": shot})])
+    body = _send(
+        api, [_create("task", {"name": "comp", "taskType": "Compositing", "folderId": shot})]
+    )
     assert body["success"] is True
     body = _send(api, [_create("task", {"name": "x", "taskType": "Nope", "folderId": shot})])
     assert body["operations"][0]["detail"] == (
-        "task_type 'Nope' is not present in table \"task_types\".")
+        "task_type 'Nope' is not present in table \"task_types\"."
+    )
     body = _send(api, [_create("folder", {"name": "f", "status": "in progress"})])
     assert body["operations"][0]["errorCode"] == "foreign-key-violation"
     body = _send(api, [_create("folder", {"name": "f", "attrib": {"frameStart": "abc"}})])
     assert body["operations"][0]["status"] == 400
-    body = _send(api, [{"id": _id(), "type": "create", "entityType": "folder",
-                        "entityId": "not-hex", "data": {"name": "z"}}])
+    body = _send(
+        api,
+        [
+            {
+                "id": _id(),
+                "type": "create",
+                "entityType": "folder",
+                "entityId": "not-hex",
+                "data": {"name": "z"},
+            }
+        ],
+    )
     assert body["operations"][0]["errorCode"] == "invalid_data"
 
 
-def test_delete_with_products_needs_force(api: ayon_api.ServerAPI,
-                                          ayon_server: AyonEmulator) -> None:
+def test_delete_with_products_needs_force(
+    api: ayon_api.ServerAPI, ayon_server: AyonEmulator
+) -> None:
     folder = api.create_folder(P, "asset")
     api.create_product(P, "modelMain", "model", folder)
-    body = _send(api, [{"id": _id(), "type": "delete", "entityType": "folder",
-                        "entityId": folder}])
+    body = _send(api, [{"id": _id(), "type": "delete", "entityType": "folder", "entityId": folder}])
     assert body["success"] is False and body["operations"][0]["status"] == 409
-    body = _send(api, [{"id": _id(), "type": "delete", "entityType": "folder",
-                        "entityId": folder, "force": True}])
+    body = _send(
+        api,
+        [
+            {
+                "id": _id(),
+                "type": "delete",
+                "entityType": "folder",
+                "entityId": folder,
+                "force": True,
+            }
+        ],
+    )
     assert body["success"] is True
     assert ayon_server.control.count(P, "product") == 0
 
 
-def test_background_operations_and_session(api: ayon_api.ServerAPI,
-                                           ayon_server: AyonEmulator) -> None:
+def test_background_operations_and_session(
+    api: ayon_api.ServerAPI, ayon_server: AyonEmulator
+) -> None:
     fid = _id()
-    status = api.send_background_batch_operations(P, [
-        _create("folder", {"name": "bg", "folderType": "Shot"}, fid)], wait=True)
+    status = api.send_background_batch_operations(
+        P, [_create("folder", {"name": "bg", "folderType": "Shot"}, fid)], wait=True
+    )
     assert status["status"] == "completed" and status["result"]["success"] is True
     assert status["result"]["operations"][0]["status"] == 201
     session = OperationsSession(con=api)
@@ -160,19 +250,31 @@ def test_background_operations_and_session(api: ayon_api.ServerAPI,
 
 
 def test_every_write_emits_events_with_sender(ayon_server: AyonEmulator) -> None:
-    api = ayon_api.ServerAPI(ayon_server.url, token=ayon_server.api_key,
-                             sender_type="ftrack", sender="sync-1")
+    api = ayon_api.ServerAPI(
+        ayon_server.url, token=ayon_server.api_key, sender_type="ftrack", sender="sync-1"
+    )
     api.create_project(P, "OPS")
     folder = api.create_folder(P, "sh010", folder_type="Shot")
-    api.update_folder(P, folder, name="sh020", status="In progress", attrib={"fps": 30.0},
-                      data={"k": 1}, label="Shot")
+    api.update_folder(
+        P,
+        folder,
+        name="sh020",
+        status="In progress",
+        attrib={"fps": 30.0},
+        data={"k": 1},
+        label="Shot",
+    )
     api.delete_folder(P, folder)
     events = ayon_server.control.events("entity.folder.")
     topics = [e["topic"] for e in events]
     assert topics[0] == "entity.folder.created" and topics[-1] == "entity.folder.deleted"
-    assert {"entity.folder.renamed", "entity.folder.status_changed",
-            "entity.folder.attrib_changed", "entity.folder.data_changed",
-            "entity.folder.label_changed"} <= set(topics)
+    assert {
+        "entity.folder.renamed",
+        "entity.folder.status_changed",
+        "entity.folder.attrib_changed",
+        "entity.folder.data_changed",
+        "entity.folder.label_changed",
+    } <= set(topics)
     assert all(e["sender"] == "sync-1" and e["senderType"] == "ftrack" for e in events)
     attrib_ev = next(e for e in events if e["topic"] == "entity.folder.attrib_changed")
     assert attrib_ev["payload"] == {"newValue": {"fps": 30.0}, "oldValue": {"fps": 25.0}}
@@ -191,13 +293,18 @@ def test_concurrent_clients_stay_consistent(ayon_server: AyonEmulator) -> None:
     setup.close_session()
 
     def worker(index: int) -> int:
-        api = ayon_api.ServerAPI(ayon_server.url, token=ayon_server.api_key,
-                                 sender_type=f"w{index}")
+        api = ayon_api.ServerAPI(
+            ayon_server.url, token=ayon_server.api_key, sender_type=f"w{index}"
+        )
         parent = api.create_folder(P, f"root{index}")
         for batch in range(4):
-            api.send_batch_operations(P, [
-                _create("folder", {"name": f"f{batch}_{i}", "parentId": parent})
-                for i in range(25)])
+            api.send_batch_operations(
+                P,
+                [
+                    _create("folder", {"name": f"f{batch}_{i}", "parentId": parent})
+                    for i in range(25)
+                ],
+            )
             list(api.get_folders(P, parent_ids=[parent], fields={"id"}))
         count = len(list(api.get_folders(P, parent_ids=[parent], fields={"id"})))
         api.close_session()

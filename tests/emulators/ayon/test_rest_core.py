@@ -13,8 +13,11 @@ from ayon_ftrack_sync.emulators.ayon import AyonEmulator
 def test_root_info_and_service_key_semantics(ayon_server: AyonEmulator) -> None:
     assert requests.get(ayon_server.url + "/", timeout=5).status_code == 200
     # Bearer with an API key is refused; X-Api-Key works (client then flags is_service)
-    bearer = requests.get(f"{ayon_server.url}/api/users/me", timeout=5,
-                          headers={"Authorization": f"Bearer {ayon_server.api_key}"})
+    bearer = requests.get(
+        f"{ayon_server.url}/api/users/me",
+        timeout=5,
+        headers={"Authorization": f"Bearer {ayon_server.api_key}"},
+    )
     assert bearer.status_code == 401
     assert bearer.json() == {"code": 401, "detail": "Access token is missing"}
     api = ayon_api.ServerAPI(ayon_server.url, token=ayon_server.api_key)
@@ -38,19 +41,25 @@ def test_password_login_logout(ayon_server: AyonEmulator) -> None:
     assert api.get_user()["name"] == "admin"
     token = api.access_token
     api.logout()
-    after = requests.get(f"{ayon_server.url}/api/users/me", timeout=5,
-                         headers={"Authorization": f"Bearer {token}"})
+    after = requests.get(
+        f"{ayon_server.url}/api/users/me", timeout=5, headers={"Authorization": f"Bearer {token}"}
+    )
     assert after.status_code == 401
-    bad = requests.post(f"{ayon_server.url}/api/auth/login", timeout=5,
-                        json={"name": "admin", "password": "nope"})
+    bad = requests.post(
+        f"{ayon_server.url}/api/auth/login", timeout=5, json={"name": "admin", "password": "nope"}
+    )
     assert bad.status_code == 401
     api.close_session()
 
 
 def test_user_create_patch_delete(ayon_api_client: ayon_api.ServerAPI) -> None:
     api = ayon_api_client
-    assert api.put("users/jane.doe", attrib={"fullName": "Jane", "email": "jane@x.io"},
-                   password="pw").status_code == 204
+    assert (
+        api.put(
+            "users/jane.doe", attrib={"fullName": "Jane", "email": "jane@x.io"}, password="pw"
+        ).status_code
+        == 204
+    )
     assert api.patch("users/jane.doe", attrib={"fullName": "Jane D"}).status_code == 204
     users = {u["name"]: u for u in api.get_users()}
     assert users["jane.doe"]["attrib"]["fullName"] == "Jane D"
@@ -65,13 +74,15 @@ def test_as_username_header(ayon_api_client: ayon_api.ServerAPI) -> None:
     assert ayon_api_client.get_user()["name"] == "service"
 
 
-def test_attribute_config_requires_restart(ayon_api_client: ayon_api.ServerAPI,
-                                           ayon_server: AyonEmulator) -> None:
+def test_attribute_config_requires_restart(
+    ayon_api_client: ayon_api.ServerAPI, ayon_server: AyonEmulator
+) -> None:
     api = ayon_api_client
     names = {a["name"] for a in api.get_attributes_schema(use_cache=False)["attributes"]}
     assert {"ftrackId", "ftrackPath", "fps", "frameStart"} <= names
-    api.set_attribute_config("probeAttr", {"type": "string", "title": "Probe", "inherit": False},
-                             ["folder", "task"])
+    api.set_attribute_config(
+        "probeAttr", {"type": "string", "title": "Probe", "inherit": False}, ["folder", "task"]
+    )
     assert api.get("system/restartRequired").data["required"] is True
     api.create_project("attr_p", "ATP")
     folder_id = api.create_folder("attr_p", "f1", attrib={"probeAttr": "x", "frameStart": 5})
@@ -101,13 +112,25 @@ def test_project_crud_and_anatomy(ayon_api_client: ayon_api.ServerAPI) -> None:
     assert api.get_project_names() == ["probe_sync"]
     assert [p["name"] for p in api.get_projects()] == ["probe_sync"]
 
-    new_statuses = [*project["statuses"], {"name": "Pending ftrack", "shortName": "PNF",
-                                           "state": "in_progress", "icon": "sync",
-                                           "color": "#ff8800", "scope": ["folder", "task"]}]
-    api.update_project("probe_sync", statuses=new_statuses,
-                       folder_types=[*project["folderTypes"], {"name": "Asset Build"}],
-                       attrib={"fps": 24.0}, data={"ftrackId": "prj-1"},
-                       tags=[*project["tags"], {"name": "ftrack", "color": "#00ff00"}])
+    new_statuses = [
+        *project["statuses"],
+        {
+            "name": "Pending ftrack",
+            "shortName": "PNF",
+            "state": "in_progress",
+            "icon": "sync",
+            "color": "#ff8800",
+            "scope": ["folder", "task"],
+        },
+    ]
+    api.update_project(
+        "probe_sync",
+        statuses=new_statuses,
+        folder_types=[*project["folderTypes"], {"name": "Asset Build"}],
+        attrib={"fps": 24.0},
+        data={"ftrackId": "prj-1"},
+        tags=[*project["tags"], {"name": "ftrack", "color": "#00ff00"}],
+    )
     updated = api.get_project("probe_sync")
     assert updated["statuses"][-1]["name"] == "Pending ftrack"
     assert updated["folderTypes"][-1]["name"] == "Asset Build"
@@ -127,8 +150,14 @@ def test_rest_folder_task_crud_and_hierarchy(ayon_api_client: ayon_api.ServerAPI
     api = ayon_api_client
     api.create_project("rest_p", "RSP")
     seq = api.create_folder("rest_p", "sq010", folder_type="Sequence")
-    shot = api.create_folder("rest_p", "sh010", folder_type="Shot", parent_id=seq,
-                             attrib={"frameStart": 1001}, label="Shot 10")
+    shot = api.create_folder(
+        "rest_p",
+        "sh010",
+        folder_type="Shot",
+        parent_id=seq,
+        attrib={"frameStart": 1001},
+        label="Shot 10",
+    )
     task = api.create_task("rest_p", "comp", "Compositing", shot, assignees=["admin"])
     folder = api.get_rest_folder("rest_p", shot)
     assert folder["path"] == "/sq010/sh010"
@@ -155,8 +184,10 @@ def test_secrets_services_restart(ayon_api_client: ayon_api.ServerAPI) -> None:
     api = ayon_api_client
     api.save_secret("ftrack_api_key", "s3cr3t")
     api.save_secret("ftrack_username", "probe.user")
-    assert api.get_secrets() == [{"name": "ftrack_api_key", "value": "s3cr3t"},
-                                 {"name": "ftrack_username", "value": "probe.user"}]
+    assert api.get_secrets() == [
+        {"name": "ftrack_api_key", "value": "s3cr3t"},
+        {"name": "ftrack_username", "value": "probe.user"},
+    ]
     assert api.get_secret("ftrack_username")["value"] == "probe.user"
     api.delete_secret("ftrack_username")
     assert [s["name"] for s in api.get_secrets()] == ["ftrack_api_key"]
@@ -181,7 +212,8 @@ def test_anatomy_rename_and_validation(ayon_api_client: ayon_api.ServerAPI) -> N
 
 
 def test_unknown_route_answers_json_404(ayon_server: AyonEmulator) -> None:
-    response = requests.get(f"{ayon_server.url}/api/nope", timeout=5,
-                            headers={"X-Api-Key": ayon_server.api_key})
+    response = requests.get(
+        f"{ayon_server.url}/api/nope", timeout=5, headers={"X-Api-Key": ayon_server.api_key}
+    )
     assert response.status_code == 404
     assert response.json() == {"code": 404, "detail": "Not Found"}

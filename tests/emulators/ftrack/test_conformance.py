@@ -11,8 +11,7 @@ import pytest
 from ayon_ftrack_sync.emulators.ftrack.schemas import registry
 
 REFERENCE = Path(__file__).resolve().parents[4] / "shared" / "reference" / "ftrack"
-needs_reference = pytest.mark.skipif(not REFERENCE.is_dir(),
-                                     reason="reference data not available")
+needs_reference = pytest.mark.skipif(not REFERENCE.is_dir(), reason="reference data not available")
 
 
 def _load(name):
@@ -38,8 +37,9 @@ def test_every_schema_agrees_with_real_dump():
                 continue
             for key in ("type", "$ref", "items", "format", "alias_for", "default"):
                 if prop.get(key) != ref_prop.get(key):
-                    problems.append(f"{schema['id']}.{name}.{key}: {prop.get(key)!r} != "
-                                    f"{ref_prop.get(key)!r}")
+                    problems.append(
+                        f"{schema['id']}.{name}.{key}: {prop.get(key)!r} != {ref_prop.get(key)!r}"
+                    )
     assert problems == []
 
 
@@ -106,12 +106,15 @@ def _custom(session, pid):
 
 
 @needs_reference
-@pytest.mark.parametrize(("change", "reference"), [
-    (_add, "update_add_shot_2019.entity.json"),
-    (_remove, "update_remove_task_2019.entity.json"),
-    (_rename, "update_attr_change_shot_name_2019.entity.json"),
-    (_custom, "update_custom_attribute_shot_2024.entities.json"),
-])
+@pytest.mark.parametrize(
+    ("change", "reference"),
+    [
+        (_add, "update_add_shot_2019.entity.json"),
+        (_remove, "update_remove_task_2019.entity.json"),
+        (_rename, "update_attr_change_shot_name_2019.entity.json"),
+        (_custom, "update_custom_attribute_shot_2024.entities.json"),
+    ],
+)
 def test_entity_items_match_real_shapes(ftrack_server, ftrack_session, change, reference):
     entity = _entity_of(ftrack_server, ftrack_session, change)
     real = _load(f"events/{reference}")
@@ -119,8 +122,9 @@ def test_entity_items_match_real_shapes(ftrack_server, ftrack_session, change, r
         real = real[0][0]
     shape, real_shape = _shape(entity), _shape(real)
     # 2019 dumps predate entity_type inside parents[]; compare the common keys there
-    shape["parents"] = [{k: v for k, v in shape["parents"][0].items()
-                         if k in real_shape["parents"][0]}]
+    shape["parents"] = [
+        {k: v for k, v in shape["parents"][0].items() if k in real_shape["parents"][0]}
+    ]
     # null values carry no type in the dumps: compare types only where both are non-null
     for key, value in list(real_shape["changes"].items()):
         mine = shape["changes"].get(key)
@@ -138,8 +142,9 @@ def test_entity_items_match_real_shapes(ftrack_server, ftrack_session, change, r
 def test_move_event_matches_real_shape(ftrack_server, ftrack_session):
     pid = ftrack_server.control.generate_project("mv", 1, 1, 0)
     _move_prepared = ftrack_session.query(f"Shot where project_id is {pid}").first()
-    seq = ftrack_session.create("Sequence", {"name": "other",
-                                             "parent": ftrack_session.get("Project", pid)})
+    seq = ftrack_session.create(
+        "Sequence", {"name": "other", "parent": ftrack_session.get("Project", pid)}
+    )
     ftrack_session.commit()
     ftrack_server.hub.log.clear()
     _move_prepared["parent"] = seq
@@ -158,14 +163,21 @@ def test_replay_real_query_fixture_shape(ftrack_server):
 
     for name, expression in [
         ("query_select_name_from_task_limit_1.json", "select name from Task limit 1"),
-        ("query_select_name,_created_at_from_task_limit_1.json",
-         "select name, created_at from Task limit 1"),
+        (
+            "query_select_name,_created_at_from_task_limit_1.json",
+            "select name, created_at from Task limit 1",
+        ),
     ]:
         real = _load(name)
-        mine = requests.post(f"{ftrack_server.url}/api", timeout=5, json=[
-            {"action": "query", "expression": expression}], headers={
-            "ftrack-user": ftrack_server.api_user,
-            "ftrack-api-key": ftrack_server.api_key}).json()[0]
+        mine = requests.post(
+            f"{ftrack_server.url}/api",
+            timeout=5,
+            json=[{"action": "query", "expression": expression}],
+            headers={
+                "ftrack-user": ftrack_server.api_user,
+                "ftrack-api-key": ftrack_server.api_key,
+            },
+        ).json()[0]
         assert _shape(mine) == _shape(real)
 
 

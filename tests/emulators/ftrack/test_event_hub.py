@@ -30,13 +30,13 @@ def pump(session, predicate, timeout=5.0):
         session.event_hub.wait(0.05)
 
 
-
-
 def subscribe(server, session, expression, callback, **kwargs):
     """Subscribe and wait until the server knows the subscriber (no sleeps)."""
     subscriber_id = session.event_hub.subscribe(expression, callback, **kwargs)
-    wait_for(lambda: any(subscriber_id in c.subscribers
-                         for c in list(server.hub.connections.values())), 5)
+    wait_for(
+        lambda: any(subscriber_id in c.subscribers for c in list(server.hub.connections.values())),
+        5,
+    )
     return subscriber_id
 
 
@@ -44,11 +44,13 @@ def test_subscribe_publish_reply_between_two_clients(ftrack_server, hub_session)
     other = ftrack_api.Session(**ftrack_server.session_kwargs(), auto_connect_event_hub=True)
     try:
         wait_for(lambda: other.event_hub.connected, 10)
-        subscribe(ftrack_server, other, "topic=test.ping",
-                  lambda event: {"pong": event["data"]["n"]})
+        subscribe(
+            ftrack_server, other, "topic=test.ping", lambda event: {"pong": event["data"]["n"]}
+        )
         replies = []
-        hub_session.event_hub.publish(Event("test.ping", data={"n": 7}),
-                                      on_reply=lambda event: replies.append(event["data"]))
+        hub_session.event_hub.publish(
+            Event("test.ping", data={"n": 7}), on_reply=lambda event: replies.append(event["data"])
+        )
         deadline = time.monotonic() + 5
         while not replies and time.monotonic() < deadline:
             other.event_hub.wait(0.05)
@@ -70,11 +72,17 @@ def test_delivered_once_per_connection_with_two_subscribers(ftrack_server, hub_s
 
 def test_target_restricts_delivery(ftrack_server, hub_session):
     received = []
-    subscribe(ftrack_server, hub_session, "topic=test.target", received.append,
-              subscriber={"id": "mine", "applicationId": "app"})
+    subscribe(
+        ftrack_server,
+        hub_session,
+        "topic=test.target",
+        received.append,
+        subscriber={"id": "mine", "applicationId": "app"},
+    )
     ftrack_server.control.emit_event({"topic": "test.target", "target": "id=other"})
-    ftrack_server.control.emit_event({"topic": "test.target", "target": "id=mine",
-                                      "data": {"ok": True}})
+    ftrack_server.control.emit_event(
+        {"topic": "test.target", "target": "id=mine", "data": {"ok": True}}
+    )
     pump(hub_session, lambda: received)
     hub_session.event_hub.wait(0.2)  # window in which a duplicate would show up
     assert [e["data"] for e in received] == [{"ok": True}]

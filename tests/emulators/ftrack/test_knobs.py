@@ -50,9 +50,15 @@ def test_injected_5xx_is_a_server_error(ftrack_server, ftrack_session):
 def test_injected_timeout_drops_the_connection(ftrack_server):
     ftrack_server.control.set_error_rate(1.0, kinds=("timeout",), timeout_hang_s=0.1)
     with pytest.raises(requests.exceptions.ConnectionError):
-        requests.post(f"{ftrack_server.url}/api", json=[{"action": "query_server_information"}],
-                      headers={"ftrack-user": ftrack_server.api_user,
-                               "ftrack-api-key": ftrack_server.api_key}, timeout=5)
+        requests.post(
+            f"{ftrack_server.url}/api",
+            json=[{"action": "query_server_information"}],
+            headers={
+                "ftrack-user": ftrack_server.api_user,
+                "ftrack-api-key": ftrack_server.api_key,
+            },
+            timeout=5,
+        )
 
 
 def test_dump_and_load_round_trip(ftrack_server):

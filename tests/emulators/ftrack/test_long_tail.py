@@ -30,12 +30,21 @@ def test_encode_media_creates_job_and_widget_url(ftrack_server, ftrack_session):
     ftrack_server.control.generate_project("job", 1, 1, 1, versions_per_task=1)
     s = ftrack_session
     version = s.query("AssetVersion").first()
-    result = s.call([{"action": "encode_media", "component_id": None,
-                      "version_id": version["id"], "keep_original": "auto"}])
+    result = s.call(
+        [
+            {
+                "action": "encode_media",
+                "component_id": None,
+                "version_id": version["id"],
+                "keep_original": "auto",
+            }
+        ]
+    )
     job = s.get("Job", result[0]["job_id"])
     assert job["status"] == "done"
-    assert "widget_url" in s.call([{"action": "get_widget_url", "name": "info",
-                                    "theme": "dark"}])[0]
+    assert (
+        "widget_url" in s.call([{"action": "get_widget_url", "name": "info", "theme": "dark"}])[0]
+    )
 
 
 def test_reset_remote_restores_default(ftrack_server, ftrack_session):
@@ -43,8 +52,16 @@ def test_reset_remote_restores_default(ftrack_server, ftrack_session):
     task = ftrack_session.query(f"Task where project_id is {pid}").first()
     task["priority"] = ftrack_session.query('Priority where name is "High"').one()
     ftrack_session.commit()
-    ftrack_session.call([{"action": "reset_remote", "reset_type": "priority_id",
-                          "entity_type": "Task", "entity_key": [task["id"]]}])
+    ftrack_session.call(
+        [
+            {
+                "action": "reset_remote",
+                "reset_type": "priority_id",
+                "entity_type": "Task",
+                "entity_key": [task["id"]],
+            }
+        ]
+    )
     row = ftrack_server.control.query(f'select priority_id from Task where id is "{task["id"]}"')
     assert row[0]["priority_id"] == "9661b320-3a0c-11e2-81c1-0800200c9a66"
 
@@ -54,17 +71,24 @@ def test_list_membership_and_note_events(ftrack_server, ftrack_session):
     s = ftrack_session
     tasks = s.query(f"Task where project_id is {pid}").all()
     ftrack_server.hub.log.clear()
-    lst = s.create("TypedContextList", {
-        "name": "dailies", "project": s.get("Project", pid),
-        "category": s.query("ListCategory").first(), "items": tasks})
+    lst = s.create(
+        "TypedContextList",
+        {
+            "name": "dailies",
+            "project": s.get("Project", pid),
+            "category": s.query("ListCategory").first(),
+            "items": tasks,
+        },
+    )
     s.commit()
     event = [e for e in ftrack_server.hub.log if e["topic"] == "ftrack.update"][-1]
     kinds = [(e["entityType"], e["action"]) for e in event["data"]["entities"]]
     assert kinds.count(("listobject", "add")) == 2 and ("list", "add") in kinds
     listobject = next(e for e in event["data"]["entities"] if e["entityType"] == "listobject")
     assert [p["entityType"] for p in listobject["parents"]] == ["listobject", "list", "show"]
-    assert {i["id"] for i in s.query(f'TypedContextList where id is "{lst["id"]}"').one()[
-        "items"]} == {t["id"] for t in tasks}
+    assert {
+        i["id"] for i in s.query(f'TypedContextList where id is "{lst["id"]}"').one()["items"]
+    } == {t["id"] for t in tasks}
     ftrack_server.hub.log.clear()
     tasks[0].create_note("looks good", author=s.query("User").first())
     s.commit()
@@ -98,8 +122,10 @@ def test_composite_key_populate(ftrack_server, ftrack_session):
     try:
         rows = fresh.query(
             "select value from ContextCustomAttributeValue where "
-            + " or ".join(f'(configuration_id is "{conf["id"]}"and entity_id is "{sh["id"]}")'
-                          for sh in shots)).all()
+            + " or ".join(
+                f'(configuration_id is "{conf["id"]}"and entity_id is "{sh["id"]}")' for sh in shots
+            )
+        ).all()
         assert sorted(r["value"] for r in rows) == [1001, 1001]
     finally:
         fresh.close()
@@ -107,14 +133,16 @@ def test_composite_key_populate(ftrack_server, ftrack_session):
 
 def test_group_by_is_a_parse_error(ftrack_session):
     with pytest.raises(ftrack_api.exception.ServerError):
-        ftrack_session.call([{"action": "query",
-                              "expression": "select count(id) from Task group by name"}])
+        ftrack_session.call(
+            [{"action": "query", "expression": "select count(id) from Task group by name"}]
+        )
 
 
 def test_per_object_type_configuration(ftrack_server, ftrack_session):
     shot_type = "bad911de-3bd6-47b9-8b46-3476e237cb36"
-    ftrack_server.control.add_custom_attribute("shotOnly", "text", entity_type="task",
-                                               object_type_id=shot_type, default="x")
+    ftrack_server.control.add_custom_attribute(
+        "shotOnly", "text", entity_type="task", object_type_id=shot_type, default="x"
+    )
     pid = ftrack_server.control.generate_project("pot", 1, 1, 1)
     shot = ftrack_session.query(f"Shot where project_id is {pid}").one()
     task = ftrack_session.query(f"Task where project_id is {pid}").one()
@@ -128,8 +156,9 @@ def test_typed_context_links(ftrack_server, ftrack_session):
     first, second = s.query(f"Shot where project_id is {pid} order by name").all()
     s.create("TypedContextLink", {"from": first, "to": second})
     s.commit()
-    incoming = s.query(f'select incoming_links.from_id from Shot where id is '
-                       f'"{second["id"]}"').one()["incoming_links"]
+    incoming = s.query(
+        f'select incoming_links.from_id from Shot where id is "{second["id"]}"'
+    ).one()["incoming_links"]
     assert [link["from_id"] for link in incoming] == [first["id"]]
     s.delete(first)
     s.commit()
@@ -141,15 +170,29 @@ def test_http_control_endpoints(ftrack_server):
 
     pid = ftrack_server.control.generate_project("http", 1, 1, 0)
     shot_id = ftrack_server.control.query(f"Shot where project_id is {pid}")[0]["id"]
-    response = requests.post(f"{ftrack_server.url}/_emu/ui-change", timeout=5, json={
-        "username": "web.user", "batch": [{
-            "action": "update", "entity_type": "Shot", "entity_key": [shot_id],
-            "entity_data": {"description": "via http"}}]})
+    response = requests.post(
+        f"{ftrack_server.url}/_emu/ui-change",
+        timeout=5,
+        json={
+            "username": "web.user",
+            "batch": [
+                {
+                    "action": "update",
+                    "entity_type": "Shot",
+                    "entity_key": [shot_id],
+                    "entity_data": {"description": "via http"},
+                }
+            ],
+        },
+    )
     assert response.status_code == 200
     from tests.fixtures.ftrack import wait_for
 
-    event = wait_for(lambda: next((e for e in list(ftrack_server.hub.log)
-                                   if e["topic"] == "ftrack.update"), None))
+    event = wait_for(
+        lambda: next(
+            (e for e in list(ftrack_server.hub.log) if e["topic"] == "ftrack.update"), None
+        )
+    )
     assert event["source"]["user"]["username"] == "web.user"
     dump = requests.get(f"{ftrack_server.url}/_emu/dump", timeout=5).json()
     assert any(r.get("description") == "via http" for r in dump["tables"]["TypedContext"])

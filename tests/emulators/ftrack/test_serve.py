@@ -20,9 +20,14 @@ SCRIPT = (
 
 def _start(state_file):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(state_file)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            cwd=os.getcwd(), env=env)
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(state_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=os.getcwd(),
+        env=env,
+    )
 
 
 def _url_of(proc):
@@ -44,8 +49,13 @@ def test_serve_forever_seeds_persists_and_stops_on_sigterm(tmp_path):
     try:
         url, lines = _url_of(proc)
         assert any("seeded project demo" in line for line in lines)
-        session = ftrack_api.Session(server_url=url, api_user="dev", api_key="devkey",
-                                     schema_cache_path=False, auto_connect_event_hub=False)
+        session = ftrack_api.Session(
+            server_url=url,
+            api_user="dev",
+            api_key="devkey",
+            schema_cache_path=False,
+            auto_connect_event_hub=False,
+        )
         try:
             project = session.query('Project where name is "demo"').one()
             assert len(session.query(f"Shot where project_id is {project['id']}").all()) == 15
@@ -64,8 +74,13 @@ def test_serve_forever_seeds_persists_and_stops_on_sigterm(tmp_path):
     try:
         url, lines = _url_of(proc)
         assert not any("seeded project" in line for line in lines)
-        session = ftrack_api.Session(server_url=url, api_user="dev", api_key="devkey",
-                                     schema_cache_path=False, auto_connect_event_hub=False)
+        session = ftrack_api.Session(
+            server_url=url,
+            api_user="dev",
+            api_key="devkey",
+            schema_cache_path=False,
+            auto_connect_event_hub=False,
+        )
         try:
             assert session.query('Sequence where name is "added"').one()
         finally:
