@@ -43,7 +43,7 @@ from ayon_ftrack_sync.config import TemporalConfig
 from ayon_ftrack_sync.emulators.ayon import AyonEmulator
 from ayon_ftrack_sync.emulators.ftrack import FtrackEmulator
 from ayon_ftrack_sync.ftrack.transport import FtrackApi, QueryRunner, quote
-from ayon_ftrack_sync.payloads.full_sync import FullSyncInput, FullSyncReport
+from ayon_ftrack_sync.payloads.full_sync import FullSyncInput, FullSyncReport, Phase, PhaseResult
 from ayon_ftrack_sync.temporal import connect
 from ayon_ftrack_sync.temporal.devserver import DevServer, DevServerOptions, free_port
 from ayon_ftrack_sync.workflows.full_sync import FullSyncWorkflow
@@ -53,6 +53,10 @@ sys.path.insert(0, str(REPO))
 from tests.helpers import sync_env  # noqa: E402
 
 TASK_QUEUE = "bench-full-sync"
+
+
+def _phase(report: FullSyncReport, phase: Phase) -> PhaseResult:
+    return next(p for p in report.phases if p.phase is phase)
 
 
 def cli_path() -> Path:
@@ -276,8 +280,8 @@ async def main(sequences: int, shots: int, tasks: int) -> dict[str, Any]:
         "noop_ftrack_requests": noop_totals["ftrack_requests"],
         "phase_s": {p.phase.value: p.seconds for p in first.phases},
         "noop_phase_s": {p.phase.value: p.seconds for p in noop.phases},
-        "hierarchy_steps_s": first.phases[-1].timings,
-        "noop_hierarchy_steps_s": noop.phases[-1].timings,
+        "hierarchy_steps_s": _phase(first, Phase.HIERARCHY).timings,
+        "noop_hierarchy_steps_s": _phase(noop, Phase.HIERARCHY).timings,
         "peak_rss_mb": round(rss, 1),
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
