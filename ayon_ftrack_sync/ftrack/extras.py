@@ -18,9 +18,8 @@ from ayon_ftrack_sync.sync.lists import FtrackList, list_type_value
 from ayon_ftrack_sync.sync.plan import FtrackWrite
 from ayon_ftrack_sync.sync.versions import FtrackVersion
 
-from .errors import FtrackPermissionDenied, FtrackServerError
 from .transport import FtrackApi, Query, QueryRunner, Row, quote, quote_list
-from .writer import FailedWrite, WriteResult
+from .writer import WriteResult, send_bisecting
 
 #: ids per ``in (...)`` list (bounds the size of one query, not the number of requests)
 ID_CHUNK = 500
@@ -262,25 +261,12 @@ def write_version_ids(
 def _write_values(
     api: FtrackApi, chunk: Sequence[FtrackWrite], conf_id: str, result: WriteResult
 ) -> None:
-    operations = [
-        {
+    def operation(write: FtrackWrite) -> dict[str, Any]:
+        return {
             "action": "update",
             "entity_type": VALUE_TYPE,
             "entity_key": [conf_id, write.ftrack_id],
             "entity_data": {"__entity_type__": VALUE_TYPE, "value": write.value},
         }
-        for write in chunk
-    ]
-    try:
-        api.call(operations)
-    except FtrackPermissionDenied:
-        raise
-    except FtrackServerError as exc:
-        if len(chunk) == 1:
-            result.failed.append(FailedWrite(chunk[0], str(exc)))
-            return
-        middle = len(chunk) // 2
-        _write_values(api, chunk[:middle], conf_id, result)
-        _write_values(api, chunk[middle:], conf_id, result)
-        return
-    result.written += len(chunk)
+
+    send_bisecting(api, chunk, operation, result)

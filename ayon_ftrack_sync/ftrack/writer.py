@@ -12,7 +12,7 @@ isolated, so one stale id costs a few requests instead of the whole write-back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,8 +91,19 @@ def _apply(
     config_ids: Mapping[str, str],
     result: WriteResult,
 ) -> None:
+    send_bisecting(api, chunk, lambda write: _operation(write, config_ids), result)
+
+
+def send_bisecting(
+    api: FtrackApi,
+    chunk: Sequence[FtrackWrite],
+    to_operation: Callable[[FtrackWrite], dict[str, Any]],
+    result: WriteResult,
+) -> None:
+    """Send a batch; if ftrack refuses it, split it until the refused writes are isolated
+    (recorded in `result.failed`) and everything else is written."""
     try:
-        api.call([_operation(write, config_ids) for write in chunk])
+        api.call([to_operation(write) for write in chunk])
     except FtrackPermissionDenied:
         raise
     except FtrackServerError as exc:
@@ -100,8 +111,8 @@ def _apply(
             result.failed.append(FailedWrite(chunk[0], str(exc)))
             return
         middle = len(chunk) // 2
-        _apply(api, chunk[:middle], config_ids, result)
-        _apply(api, chunk[middle:], config_ids, result)
+        send_bisecting(api, chunk[:middle], to_operation, result)
+        send_bisecting(api, chunk[middle:], to_operation, result)
         return
     result.written += len(chunk)
 
