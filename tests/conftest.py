@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from ayon_ftrack_sync.activities import build_activities
-from ayon_ftrack_sync.temporal.devserver import PERFORMANCE_DYNAMIC_CONFIG
+from ayon_ftrack_sync.temporal.devserver import PERFORMANCE_DYNAMIC_CONFIG, free_port
 from ayon_ftrack_sync.temporal.search_attributes import ALL_SEARCH_ATTRIBUTES
 from ayon_ftrack_sync.workers.worker import build_worker
 from ayon_ftrack_sync.workflows import WORKFLOWS
@@ -54,7 +54,12 @@ async def temporal_env(temporal_binary: Path) -> AsyncIterator[WorkflowEnvironme
         dev_server_existing_path=str(temporal_binary),
         data_converter=pydantic_data_converter,
         search_attributes=ALL_SEARCH_ATTRIBUTES,
-        dev_server_extra_args=dynamic_config_args(PERFORMANCE_DYNAMIC_CONFIG),
+        dev_server_extra_args=[
+            *dynamic_config_args(PERFORMANCE_DYNAMIC_CONFIG),
+            # pinned: the server would pick these at random without checking they are free
+            *("--http-port", str(free_port())),
+            *("--metrics-port", str(free_port())),
+        ],
     )
     try:
         yield env

@@ -85,6 +85,8 @@ class DevServerOptions:
     namespace: str = "default"
     log_level: str = "warn"
     persistent: bool = True
+    http_port: int | None = None  # None: a free port chosen at start
+    metrics_port: int | None = None  # None: a free port chosen at start
     dynamic_config: dict[str, str] = field(default_factory=lambda: dict(PERFORMANCE_DYNAMIC_CONFIG))
     extra_args: Sequence[str] = ()
 
@@ -132,6 +134,10 @@ def dev_server_command(binary: Path, options: DevServerOptions) -> list[str]:
     else:
         command += ["--ui-port", str(options.ui_port), "--ui-ip", options.ip]
         command.append("--ui-disable-news-fetch")
+    # pinned: left to itself the server picks these at random without checking that the
+    # port is free, and a clash makes it exit (seen next to other local servers)
+    command += ["--http-port", str(options.http_port or free_port(options.ip))]
+    command += ["--metrics-port", str(options.metrics_port or free_port(options.ip))]
     if options.namespace != "default":
         command += ["--namespace", options.namespace]
     command += dev_server_flags()
