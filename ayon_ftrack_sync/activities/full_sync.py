@@ -219,6 +219,7 @@ class FullSyncActivities:
                     read_project, api, project.ayon_project_name, attributes=ayon_names
                 )
                 ftrack_read, ayon_read = ftrack_future.result(), ayon_future.result()
+            clock.laps["read_ftrack_alone"] = ftrack_read.seconds
             ayon_users = [
                 AyonUser(u["name"], (u.get("attrib") or {}).get("email"))
                 for u in api.get_users(fields=["name", "attrib.email"])
