@@ -195,9 +195,9 @@ class Evaluator:
             self._validate_node(query.where, qtype)
         for path, _desc in query.order:
             self._validate_path(qtype, path)
-        records = self.narrow(query)
-        if query.where is not None:
-            where = query.where
+        records, used = self._narrow(query)
+        where = _without(query.where, used)
+        if where is not None:
             records = [r for r in records if self.test(where, r, self.top_typedef(r, qtype))]
         for path, desc in reversed(query.order):
             records.sort(key=self._sort_key_for(qtype, path), reverse=desc)
@@ -205,6 +205,11 @@ class Evaluator:
 
     def narrow(self, query: Query) -> list[Record]:
         """Use an index for a top-level ``attr is X`` / ``attr in (...)`` when possible."""
+        return self._narrow(query)[0]
+
+    def _narrow(self, query: Query) -> tuple[list[Record], Node | None]:
+        """Candidates, and the conjunct the index lookup already satisfied (an exact match
+        implies the case-insensitive match `test` would check, so it need not run again)."""
         model = self.model
         type_name = query.entity_type
         where = query.where
@@ -215,6 +220,7 @@ class Evaluator:
             conjuncts = (where,)
         tables = model.tables_for(type_name)
         best: list[Record] | None = None
+        used: Node | None = None
         for node in conjuncts:
             if isinstance(node, Cond) and node.op == "is" and len(node.path) == 1:
                 values = [node.value]
@@ -250,10 +256,10 @@ class Evaluator:
                     found = None
                     break
             if found is not None and (best is None or len(found) < len(best)):
-                best = found
+                best, used = found, node
         if best is None:
-            return list(model.candidates(type_name))
-        return [r for r in best if model.is_a(r, type_name)]
+            return list(model.candidates(type_name)), None
+        return [r for r in best if model.is_a(r, type_name)], used
 
     # -- validation -------------------------------------------------------------------------
     def _validate_path(self, typedef: TypeDef, path: tuple[str, ...]) -> TypeDef:
@@ -440,6 +446,20 @@ class Evaluator:
     def _sort_key_for(
         self, qtype: TypeDef, path: tuple[str, ...]
     ) -> Callable[[Record], tuple[Any, ...]]:
+        prop = qtype.props.get(path[0]) if len(path) == 1 else None
+        if prop is not None and prop.target is None and not prop.computed:
+            name = prop.name  # a plain stored column (e.g. `order by id`): read it directly
+
+            def plain(record: Record) -> tuple[Any, ...]:
+                value = record.get(name)
+                if value is None:
+                    return (0, 0)
+                if isinstance(value, bool | int | float):
+                    return (1, float(value))
+                return (2, str(value).lower())
+
+            return plain
+
         def key(record: Record) -> tuple[Any, ...]:
             return self._sort_key(record, qtype, path)
 
@@ -526,6 +546,20 @@ class Evaluator:
             for name in typedef.default_projections
             if name in typedef.props and typedef.props[name].kind == "scalar"
         }
+
+
+def _without(where: Node | None, used: Node | None) -> Node | None:
+    """`where` minus a conjunct already satisfied."""
+    if where is None or used is None:
+        return where
+    if where is used:
+        return None
+    if isinstance(where, And):
+        rest = tuple(item for item in where.items if item is not used)
+        if not rest:
+            return None
+        return rest[0] if len(rest) == 1 else dataclasses.replace(where, items=rest)
+    return where
 
 
 def _num_eq(value: float, text: str) -> bool:
