@@ -17,6 +17,7 @@ from ayon_ftrack_sync.cli.emulate import emulate_app
 from ayon_ftrack_sync.cli.leecher import leecher
 from ayon_ftrack_sync.cli.resync import resync
 from ayon_ftrack_sync.cli.server import server
+from ayon_ftrack_sync.cli.status import status
 from ayon_ftrack_sync.cli.worker import worker
 
 app = typer.Typer(
@@ -55,6 +56,7 @@ app.command()(worker)
 app.command()(leecher)
 app.command()(doctor)
 app.command()(resync)
+app.command()(status)
 app.command("config")(show_config)
 app.add_typer(emulate_app, name="emulate")
 
