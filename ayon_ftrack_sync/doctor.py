@@ -18,6 +18,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError
 
 from ayon_ftrack_sync.config import AppConfig, AyonConfig, FtrackConfig, TemporalConfig
+from ayon_ftrack_sync.logging_setup import redact
 from ayon_ftrack_sync.payloads.health import PingRequest, WorkerIdentity
 from ayon_ftrack_sync.temporal import TemporalUnavailable, connect
 from ayon_ftrack_sync.temporal.registration import missing_search_attributes
@@ -32,13 +33,6 @@ class CheckResult:
     name: str
     ok: bool
     detail: str
-
-
-def _redact(text: str, *secrets: str | None) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "******")
-    return text
 
 
 async def check_temporal(config: TemporalConfig) -> CheckResult:
@@ -207,7 +201,7 @@ def _reason(exc: BaseException, secret: str) -> str:
         text = "connection refused"
     elif "timed out" in text.lower():
         text = "timed out"
-    return _redact(text, secret)
+    return redact(text, secret)
 
 
 async def run_checks(config: AppConfig, *, with_worker: bool = False) -> list[CheckResult]:

@@ -13,6 +13,14 @@ from collections.abc import Iterable
 MASK = "******"
 
 
+def redact(text: str, *secrets: str | None) -> str:
+    """`text` with every given secret masked (empty and missing secrets are skipped)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return text
+
+
 class RedactingFilter(logging.Filter):
     """Replaces every known secret in the rendered message with a mask."""
 
@@ -24,15 +32,11 @@ class RedactingFilter(logging.Filter):
         if not self._secrets:
             return True
         message = record.getMessage()
-        redacted = message
-        for secret in self._secrets:
-            redacted = redacted.replace(secret, MASK)
+        redacted = redact(message, *self._secrets)
         if redacted != message:
             record.msg, record.args = redacted, None
         if record.exc_info and record.exc_info[1] is not None:
-            text = logging.Formatter().formatException(record.exc_info)
-            for secret in self._secrets:
-                text = text.replace(secret, MASK)
+            text = redact(logging.Formatter().formatException(record.exc_info), *self._secrets)
             record.exc_text, record.exc_info = text, None
         return True
 

@@ -21,7 +21,7 @@ from typing import Any
 import ayon_api
 
 from ayon_ftrack_sync.sync.model import Kind
-from ayon_ftrack_sync.sync.plan import CreateEntity, Plan, UpdateEntity
+from ayon_ftrack_sync.sync.plan import CreateEntity, Plan
 
 DEFAULT_CHUNK = 500
 
@@ -152,8 +152,3 @@ def _update_op(kind: Kind, entity_id: str, changes: dict[str, Any]) -> dict[str,
         "entityId": entity_id,
         "data": data,
     }
-
-
-def update_for(kind: Kind, entity_id: str, **changes: Any) -> UpdateEntity:
-    """Convenience for callers building single updates (incremental sync)."""
-    return UpdateEntity(kind, entity_id, changes)

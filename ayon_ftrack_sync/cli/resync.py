@@ -17,7 +17,6 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from temporalio.client import (
-    Client,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
@@ -29,9 +28,6 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import (
-    ActivityError,
-    ApplicationError,
-    ChildWorkflowError,
     WorkflowAlreadyStartedError,
 )
 
@@ -46,6 +42,7 @@ from ayon_ftrack_sync.temporal import (
     TemporalUnavailable,
     connect,
 )
+from ayon_ftrack_sync.temporal.failures import root_message
 from ayon_ftrack_sync.workflows.full_sync import FullSyncWorkflow
 
 PHASES = list(Phase)
@@ -136,15 +133,15 @@ async def _run(config: AppConfig, request: FullSyncInput, ayon_name: str, wait: 
     if not wait:
         return 0
     try:
-        report = await _follow(client, handle)
+        report = await _follow(handle)
     except WorkflowFailureError as exc:
-        error_console.print(f"[bold red]full sync failed:[/] {escape(_root_message(exc))}")
+        error_console.print(f"[bold red]full sync failed:[/] {escape(root_message(exc))}")
         return 1
     _print_report(report)
     return 0
 
 
-async def _follow(client: Client, handle: WorkflowHandle[Any, FullSyncReport]) -> FullSyncReport:
+async def _follow(handle: WorkflowHandle[Any, FullSyncReport]) -> FullSyncReport:
     result = asyncio.ensure_future(handle.result())
     with Live(Text("starting..."), console=console, refresh_per_second=4, transient=True) as live:
         while not result.done():
@@ -242,15 +239,3 @@ def _print_report(report: FullSyncReport) -> None:
             console.print(f"  ... {hidden} more conflict(s) in the AYON report event")
     if report.ayon_event_id:
         console.print(f"AYON event {report.ayon_event_id} (topic ftrack.sync.report)")
-
-
-def _root_message(err: BaseException) -> str:
-    current: BaseException | None = err
-    message = str(err)
-    for _ in range(10):
-        if current is None:
-            break
-        if isinstance(current, ApplicationError | ActivityError | ChildWorkflowError):
-            message = current.message
-        current = getattr(current, "cause", None) or current.__cause__
-    return message

@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 GROUP = "ayon"
 #: ftrack's ``entity_type`` of hierarchical configurations.
-HIERARCHICAL_ENTITY_TYPE = "show"
 
 _LIST_TYPE_ITEMS = [
     {"menu": "Folder", "value": "folder"},

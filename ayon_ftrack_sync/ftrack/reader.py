@@ -76,7 +76,6 @@ class FtrackProjectInfo:
     id: str
     name: str
     full_name: str
-    auto_sync_enabled: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ import ftrack_api
 import requests
 
 from ayon_ftrack_sync.config import FtrackConfig
+from ayon_ftrack_sync.logging_setup import redact
 
 from .errors import FtrackCredentialsRejected, FtrackNotConfigured, FtrackUnavailable
 
@@ -83,7 +84,7 @@ def _connect(
     except requests.RequestException as exc:
         raise FtrackUnavailable(f"cannot reach ftrack at {url} ({type(exc).__name__})") from None
     except ftrack_api.exception.ServerError as exc:
-        text = _redact(_message(exc), key)
+        text = redact(_message(exc), key)
         if any(marker in text for marker in _CREDENTIAL_MARKERS):
             raise FtrackCredentialsRejected(
                 f"ftrack at {url} rejected the API key of user {config.api_user!r}"
@@ -91,7 +92,7 @@ def _connect(
         raise FtrackUnavailable(f"ftrack at {url} refused the session: {text}") from None
     except ftrack_api.exception.Error as exc:
         raise FtrackUnavailable(
-            f"ftrack at {url} cannot be used: {_redact(_message(exc), key)}"
+            f"ftrack at {url} cannot be used: {redact(_message(exc), key)}"
         ) from None
 
 
@@ -101,7 +102,3 @@ def _message(exc: BaseException) -> str:
         return str(exc)
     except Exception:
         return str(getattr(exc, "message", type(exc).__name__))
-
-
-def _redact(text: str, secret: str) -> str:
-    return text.replace(secret, "******") if secret else text

@@ -71,6 +71,7 @@ class _Planner:
     desired: dict[str, _Desired] = field(default_factory=dict)  # by ftrack id, BFS order
     extra_updates: dict[str, dict[str, Any]] = field(default_factory=dict)  # AYON id -> changes
     allocated: set[str] = field(default_factory=set)
+    dropped_ayon: set[str] = field(default_factory=set)  # planned creates refused
 
     def __post_init__(self) -> None:
         self.immutable = self.ayon.immutable_ids()
@@ -488,7 +489,6 @@ class _Planner:
         return {folder_id: path_of(folder_id) for folder_id in names}
 
     def run(self) -> Plan:
-        self.dropped_ayon: set[str] = set()
         self.match_immutable()
         self.match_tree()
         self.retire_unmatched()

@@ -9,6 +9,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, TLSConfig
 
 from ayon_ftrack_sync.config import TemporalConfig
+from ayon_ftrack_sync.logging_setup import redact
 
 
 class TemporalUnavailable(RuntimeError):
@@ -76,7 +77,4 @@ def _first_line(exc: BaseException, secret: str | None) -> str:
     for marker, reason in _KNOWN_REASONS:
         if marker in raw:
             return reason
-    text = raw.splitlines()[0] if raw else type(exc).__name__
-    if secret:
-        text = text.replace(secret, "******")
-    return text
+    return redact(raw.splitlines()[0] if raw else type(exc).__name__, secret)

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from ayon_ftrack_sync.sync.coalesce import coalesce
     from ayon_ftrack_sync.sync.events import ProjectEvent
+    from ayon_ftrack_sync.temporal.failures import root_message
     from ayon_ftrack_sync.temporal.search_attributes import AYON_PROJECT, SYNC_STATE, SyncState
     from ayon_ftrack_sync.workflows.full_sync import FullSyncWorkflow
 
@@ -228,7 +229,7 @@ class ProjectSyncWorkflow:
                 static_summary=f"full sync of {self._name()}",
             )
         except ChildWorkflowError as err:
-            text = _root_message(err)
+            text = root_message(err)
             self._stats.last_error = f"full sync failed: {text}"[:500]
             self._resync_results[ticket] = self._stats.last_error
             self._set_state(SyncState.FAILING)
@@ -277,18 +278,3 @@ class ProjectSyncWorkflow:
             SyncState.FAILING: f"{name}: last batch failed: {self._stats.last_error}",
         }[state]
         workflow.set_current_details(details)
-
-
-def _root_message(err: BaseException) -> str:
-    """The innermost failure message (child -> activity -> application error)."""
-    current: BaseException | None = err
-    message = str(err)
-    for _ in range(10):  # bounded: failure chains are short
-        if current is None:
-            break
-        if isinstance(current, ApplicationError | ActivityError | ChildWorkflowError):
-            message = current.message
-        current = (
-            current.__cause__ if current.__cause__ is not None else getattr(current, "cause", None)
-        )
-    return message

@@ -119,7 +119,6 @@ async def test_dry_run_writes_nothing_and_previews(
 ) -> None:
     project_id = ftrack_server.control.generate_project("dry", sequences=1, shots=2, tasks=1)
     ayon_server.control.create_project("Dry", "dry")
-    before = ayon_server.stats.snapshot() if hasattr(ayon_server.stats, "snapshot") else None
     report = await full_sync(
         temporal_env.client,
         make_worker,
@@ -133,7 +132,6 @@ async def test_dry_run_writes_nothing_and_previews(
     assert hierarchy.counts["created"] == 5
     assert any(line.startswith("create folder sq010") for line in hierarchy.preview)
     assert ayon_entities(ayon_server, "Dry") == {}
-    del before
 
 
 async def test_unknown_ayon_project_fails_with_a_clear_reason(
