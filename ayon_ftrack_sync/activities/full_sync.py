@@ -37,7 +37,7 @@ from ayon_ftrack_sync.ftrack import (
 from ayon_ftrack_sync.ftrack import (
     read_project as read_ftrack_project,
 )
-from ayon_ftrack_sync.ftrack.reader import FIELD_ATTRIBUTES
+from ayon_ftrack_sync.ftrack.reader import FIELD_ATTRIBUTES, LINK_KEYS
 from ayon_ftrack_sync.payloads.full_sync import (
     MAX_LISTED_CONFLICTS,
     ConflictRecord,
@@ -251,9 +251,12 @@ class FullSyncActivities:
                         {"step": "writing AYON", "chunk": done, "chunks": total}
                     ),
                 )
-                config_ids = ensure_ftrack_link_attributes(session, settings)
+                # prepare ensured these; the read already found their configurations
+                config_ids = dict(ftrack_read.link_configuration_ids)
+                if not set(LINK_KEYS) <= set(config_ids):
+                    config_ids = ensure_ftrack_link_attributes(session, settings)
                 written = write_links(session, plan.ftrack_writes, config_ids)
-                ftrack_requests += written.requests + 2
+                ftrack_requests += written.requests
                 counts["ftrack_write_failures"] = len(written.failed)
             clock.lap("write")
             conflicts = [

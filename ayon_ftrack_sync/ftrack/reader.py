@@ -91,6 +91,8 @@ class FtrackRead:
     users: tuple[FtrackUser, ...]
     #: task id -> ftrack user ids of its ``assignment`` appointments (mapped or not)
     assignments: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: configuration ids of the link attributes found (ayon_id, ayon_path, ayon_sync_failed)
+    link_configuration_ids: Mapping[str, str] = field(default_factory=dict)
     problems: tuple[ConversionProblem, ...] = ()
     #: HTTP requests this read made
     requests: int = 0
@@ -334,6 +336,7 @@ class _ProjectReader:
                 for r in users
             ),
             assignments={k: frozenset(v) for k, v in self.assignments.items()},
+            link_configuration_ids=dict(self.link_conf_ids),
             problems=tuple(self.problems),
         )
 
