@@ -17,7 +17,9 @@ def build_activities(config: AppConfig | None = None) -> Sequence[Callable[..., 
     if config is not None:
         from ayon_ftrack_sync.activities.full_sync import FullSyncActivities
         from ayon_ftrack_sync.activities.full_sync_extras import FullSyncExtrasActivities
+        from ayon_ftrack_sync.activities.incremental import IncrementalActivities
 
         activities += FullSyncActivities(config).all()
         activities += FullSyncExtrasActivities(config).all()
+        activities += IncrementalActivities(config).all()
     return activities

@@ -17,8 +17,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from ayon_ftrack_sync.activities.connections import Connections, temporal_errors
+from ayon_ftrack_sync.activities.sync_context import load_context
 from ayon_ftrack_sync.ayon.attributes import (
-    attribute_types,
     ensure_link_attributes,
     require_link_attributes,
 )
@@ -30,14 +30,13 @@ from ayon_ftrack_sync.ftrack import (
 )
 from ayon_ftrack_sync.ftrack import (
     find_project,
-    read_attribute_configurations,
     read_schema,
     write_links,
 )
 from ayon_ftrack_sync.ftrack import (
     read_project as read_ftrack_project,
 )
-from ayon_ftrack_sync.ftrack.reader import FIELD_ATTRIBUTES, LINK_KEYS
+from ayon_ftrack_sync.ftrack.reader import LINK_KEYS
 from ayon_ftrack_sync.payloads.full_sync import (
     MAX_LISTED_CONFLICTS,
     ConflictRecord,
@@ -49,7 +48,6 @@ from ayon_ftrack_sync.payloads.full_sync import (
     ProjectRef,
     ReportInput,
 )
-from ayon_ftrack_sync.settings import AyonAttr, SyncSettings, resolve_attribute_mapping
 from ayon_ftrack_sync.sync.anatomy import plan_anatomy
 from ayon_ftrack_sync.sync.hierarchy import PlanOptions, plan_hierarchy
 from ayon_ftrack_sync.sync.plan import Plan
@@ -108,75 +106,26 @@ class FullSyncActivities:
         """Folder types, task types and statuses from the ftrack project schema."""
         started = time.monotonic()
         with temporal_errors(), Connections(self._config) as conn:
-            _, schema, ftrack_requests = read_schema(
-                conn.ftrack(), request.project.ftrack_project_id
+            outcome = sync_anatomy(
+                conn,
+                request.project.ftrack_project_id,
+                request.project.ayon_project_name,
+                dry_run=request.dry_run,
             )
-            api = conn.ayon()
-            project_name = request.project.ayon_project_name
-            project = api.get_project(project_name)
-            if project is None:
-                raise ProjectNotFound(f"AYON project {project_name!r} does not exist")
-            folder_types = project.get("folderTypes") or []
-            task_types = project.get("taskTypes") or []
-            # only types ftrack lacks can be dropped: ask AYON whether those are in use
-            unknown_folder = _absent(folder_types, schema.object_types)
-            unknown_task = _absent(task_types, schema.task_types)
-            used_folder: set[str] = set()
-            if unknown_folder:
-                used_folder = {
-                    f["folderType"]
-                    for f in api.get_folders(
-                        project_name,
-                        folder_types=unknown_folder,
-                        fields=["folderType"],
-                        active=None,
-                    )
-                }
-            used_task: set[str] = set()
-            if unknown_task:
-                used_task = {
-                    t["taskType"]
-                    for t in api.get_tasks(
-                        project_name, task_types=unknown_task, fields=["taskType"], active=None
-                    )
-                }
-            plan = plan_anatomy(
-                object_types=schema.object_types,
-                task_types=schema.task_types,
-                statuses=schema.statuses,
-                ayon_folder_types=folder_types,
-                ayon_task_types=task_types,
-                ayon_statuses=project.get("statuses") or [],
-                used_folder_types=used_folder,
-                used_task_types=used_task,
-            )
-            counts = {
-                "folder_types": len(plan.folder_types or []),
-                "task_types": len(plan.task_types or []),
-                "statuses": len(plan.statuses or []),
-                "anatomy_changed": 0 if plan.is_empty else 1,
-            }
-            if not plan.is_empty and not request.dry_run:
-                api.update_project(
-                    project_name,
-                    folder_types=plan.folder_types,
-                    task_types=plan.task_types,
-                    statuses=plan.statuses,
-                )
             conflicts = [
                 ConflictRecord(
                     kind="invalid_type_name",
                     path=name,
                     detail="AYON type and status names allow letters, digits, space, _ and -",
                 )
-                for name in plan.rejected
+                for name in outcome.rejected
             ]
             return PhaseResult(
                 phase=Phase.ANATOMY,
-                counts=counts,
+                counts=outcome.counts,
                 conflicts=conflicts[:MAX_LISTED_CONFLICTS],
                 conflicts_total=len(conflicts),
-                ftrack_requests=ftrack_requests,
+                ftrack_requests=outcome.ftrack_requests,
                 ayon_requests=conn.ayon_counter.count,
                 seconds=round(time.monotonic() - started, 3),
             )
@@ -189,23 +138,14 @@ class FullSyncActivities:
         started = time.monotonic()
         with temporal_errors(), Connections(self._config) as conn:
             project = request.project
-            settings = conn.settings(project.ayon_project_name)
-            api = conn.ayon()
-            session = conn.ftrack()
             clock = _Clock()
             activity.heartbeat({"step": "reading"})
-            schema = api.get_attributes_schema(use_cache=False)["attributes"]
-            ayon_attrs = [AyonAttr(a["name"], bool(a.get("builtin"))) for a in schema]
-            types = attribute_types(api, "folder")
-            types.update(attribute_types(api, "task"))
-            mapping = resolve_attribute_mapping(
-                settings.custom_attributes.attributes_mapping,
-                read_attribute_configurations(session),
-                ayon_attrs,
-            )
+            context = load_context(conn, project.ayon_project_name)
+            settings, mapping, types = context.settings, context.mapping, context.attribute_types
+            ayon_names = set(context.ayon_attributes)
+            api = conn.ayon()
+            session = conn.ftrack()
             clock.lap("prepare")
-            ayon_names = {name for name, item in mapping.items() if item.confs}
-            ayon_names |= set(FIELD_ATTRIBUTES)
             # the two reads are independent: run them side by side
             with ThreadPoolExecutor(max_workers=2, thread_name_prefix="full-sync-read") as pool:
                 ftrack_future = pool.submit(
@@ -225,13 +165,13 @@ class FullSyncActivities:
                 for u in api.get_users(fields=["name", "attrib.email"])
             ]
             user_map = map_users(ftrack_read.users, ayon_users)
-            ftrack = _with_assignees(ftrack_read.project, ftrack_read.assignments, user_map)
+            ftrack = with_assignees(ftrack_read.project, ftrack_read.assignments, user_map)
             clock.lap("read")
             plan = plan_hierarchy(
                 ftrack,
                 ayon_read.project,
                 PlanOptions(
-                    deactivate_ayon_only=_deactivate_ayon_only(settings),
+                    deactivate_ayon_only=context.deactivate_ayon_only,
                     linked_ayon_users=frozenset(user_map.values()),
                 ),
             )
@@ -316,6 +256,73 @@ class FullSyncActivities:
             return report.model_copy(update={"ayon_event_id": event_id})
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class AnatomyOutcome:
+    counts: dict[str, int]
+    #: ftrack type and status names AYON cannot take
+    rejected: list[str]
+    ftrack_requests: int
+
+
+def sync_anatomy(
+    conn: Connections, ftrack_project_id: str, project_name: str, *, dry_run: bool = False
+) -> AnatomyOutcome:
+    """Folder types, task types and statuses of the AYON project from the ftrack schema.
+
+    Shared by the full sync and the incremental sync (which runs it when a change brings a
+    type or status the AYON project lacks)."""
+    _, schema, ftrack_requests = read_schema(conn.ftrack(), ftrack_project_id)
+    api = conn.ayon()
+    project = api.get_project(project_name)
+    if project is None:
+        raise ProjectNotFound(f"AYON project {project_name!r} does not exist")
+    folder_types = project.get("folderTypes") or []
+    task_types = project.get("taskTypes") or []
+    # only types ftrack lacks can be dropped: ask AYON whether those are in use
+    unknown_folder = _absent(folder_types, schema.object_types)
+    unknown_task = _absent(task_types, schema.task_types)
+    used_folder: set[str] = set()
+    if unknown_folder:
+        used_folder = {
+            f["folderType"]
+            for f in api.get_folders(
+                project_name, folder_types=unknown_folder, fields=["folderType"], active=None
+            )
+        }
+    used_task: set[str] = set()
+    if unknown_task:
+        used_task = {
+            t["taskType"]
+            for t in api.get_tasks(
+                project_name, task_types=unknown_task, fields=["taskType"], active=None
+            )
+        }
+    plan = plan_anatomy(
+        object_types=schema.object_types,
+        task_types=schema.task_types,
+        statuses=schema.statuses,
+        ayon_folder_types=folder_types,
+        ayon_task_types=task_types,
+        ayon_statuses=project.get("statuses") or [],
+        used_folder_types=used_folder,
+        used_task_types=used_task,
+    )
+    counts = {
+        "folder_types": len(plan.folder_types or []),
+        "task_types": len(plan.task_types or []),
+        "statuses": len(plan.statuses or []),
+        "anatomy_changed": 0 if plan.is_empty else 1,
+    }
+    if not plan.is_empty and not dry_run:
+        api.update_project(
+            project_name,
+            folder_types=plan.folder_types,
+            task_types=plan.task_types,
+            statuses=plan.statuses,
+        )
+    return AnatomyOutcome(counts, list(plan.rejected), ftrack_requests)
+
+
 class _Clock:
     """Lap times of an activity's steps."""
 
@@ -334,7 +341,7 @@ def _absent(ayon_types: list[dict[str, Any]], ftrack_names: tuple[str, ...]) -> 
     return [str(t["name"]) for t in ayon_types if str(t["name"]).lower() not in wanted]
 
 
-def _with_assignees(
+def with_assignees(
     ftrack: Any, assignments: Mapping[str, frozenset[str]], user_map: Mapping[str, str]
 ) -> Any:
     nodes = {}
@@ -346,10 +353,6 @@ def _with_assignees(
             )
         nodes[node_id] = node
     return dataclasses.replace(ftrack, nodes=nodes)
-
-
-def _deactivate_ayon_only(settings: SyncSettings) -> bool:
-    return settings.service_event_handlers.sync_from_ftrack.deactivate_ayon_only
 
 
 def _check_project_name(name: str) -> None:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from ayon_ftrack_sync.payloads.full_sync import ConflictRecord
 from ayon_ftrack_sync.sync.events import EntityChange, ProjectEvent
 
 #: Events kept for deduplication, carried across continue-as-new.
@@ -58,12 +59,19 @@ class ApplyBatchInput(BaseModel):
 
 
 class ApplyBatchResult(BaseModel):
+    """Summary of one applied batch (shown as the activity result in the Web UI)."""
+
     applied: int = 0
     skipped: int = 0
+    #: ftrack entities the batch could not sync (flagged `ayon_sync_failed` in ftrack)
     failed_entities: list[str] = Field(default_factory=list)
     ayon_requests: int = 0
     ftrack_requests: int = 0
     ayon_project_name: str | None = None
+    #: created / updated / deactivated / ftrack_writes / skipped.<reason> ...
+    counts: dict[str, int] = Field(default_factory=dict)
+    #: what was refused, with the ftrack path (first ones; also an AYON event)
+    conflicts: list[ConflictRecord] = Field(default_factory=list)
 
 
 class FailureRecord(BaseModel):

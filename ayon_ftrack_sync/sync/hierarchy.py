@@ -42,6 +42,11 @@ class PlanOptions:
     deactivate_ayon_only: bool = False
     #: AYON users that have an ftrack counterpart; other assignees on AYON tasks are kept.
     linked_ayon_users: frozenset[str] = frozenset()
+    #: Incremental sync: plan and write only these ftrack ids; the rest of the (partial)
+    #: snapshots is context that stays as it is. None plans the whole project (full sync).
+    scope: frozenset[str] | None = None
+    #: ftrack ids that exist although the partial ftrack snapshot does not hold them
+    alive: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -108,7 +113,12 @@ class _Planner:
     def live_owner(self, ayon: AyonNode) -> str | None:
         """The existing ftrack entity an AYON entity is linked to, if any."""
         fid = ayon.ftrack_id
-        return fid if fid and fid in self.ftrack.nodes else None
+        if fid and (fid in self.ftrack.nodes or fid in self.options.alive):
+            return fid
+        return None
+
+    def in_scope(self, ftrack_id: str) -> bool:
+        return self.options.scope is None or ftrack_id in self.options.scope
 
     # -- phases --------------------------------------------------------------------------
 
@@ -119,6 +129,8 @@ class _Planner:
                 continue
             self.used.add(node.id)
             owner = self.live_owner(node)
+            if owner is not None and owner not in self.ftrack.nodes:
+                continue  # linked to an entity outside a partial snapshot: context only
             if owner is not None and owner not in self.matches:
                 self.link(owner, node, immutable=True)
                 reverse[node.id] = owner
@@ -157,7 +169,11 @@ class _Planner:
     def match_tree(self) -> None:
         for fnode in self.ftrack.walk():
             if fnode.id in self.matches:
-                self.check_immutable(fnode)
+                if self.in_scope(fnode.id):
+                    self.check_immutable(fnode)
+                continue
+            if not self.in_scope(fnode.id):
+                self.hold_context(fnode)
                 continue
             known, parent_id = self.ayon_parent_of(fnode)
             if not known:
@@ -184,6 +200,18 @@ class _Planner:
             new_id = self.allocate_id(fnode)
             self.matches[fnode.id] = new_id
             self.desired[fnode.id] = _Desired(fnode, new_id, parent_id, None)
+
+    def hold_context(self, fnode: FtrackNode) -> None:
+        """Out of scope: match by `ftrackId` only, so children find their parent; never
+        create, move or rename it."""
+        existing = self.find_by_ftrack_id(fnode)
+        if existing is None:
+            return
+        self.matches[fnode.id] = existing.id
+        self.used.add(existing.id)
+        self.desired[fnode.id] = _Desired(
+            fnode, existing.id, existing.parent_id, existing, hold=True, keep_inactive=True
+        )
 
     def parent_kind(self, ayon_id: str) -> Kind:
         node = self.ayon.nodes.get(ayon_id)
@@ -283,9 +311,9 @@ class _Planner:
                 continue
             fid = node.ftrack_id
             if fid and is_linked_ftrack_id(fid):
-                if fid not in self.ftrack.nodes:
+                if fid not in self.ftrack.nodes and fid not in self.options.alive:
                     self.change(node.id, active=False)
-            elif self.options.deactivate_ayon_only:
+            elif self.options.deactivate_ayon_only and self.options.scope is None:
                 self.change(node.id, active=False)
 
     # -- target state --------------------------------------------------------------------
@@ -358,6 +386,8 @@ class _Planner:
     def emit(self) -> None:
         for desired in self.desired.values():
             fnode, node = desired.ftrack, desired.existing
+            if not self.in_scope(fnode.id):
+                continue
             attrib = self.desired_attrib(fnode)
             status = self.status_for(fnode)
             if node is None:
@@ -438,6 +468,8 @@ class _Planner:
     def write_back(self) -> None:
         final_paths = self.final_ayon_paths()
         for fnode in self.ftrack.walk():
+            if not self.in_scope(fnode.id):
+                continue
             desired = self.desired.get(fnode.id)
             failed = fnode.id in self.failed
             if desired is not None:
@@ -495,6 +527,11 @@ class _Planner:
         self.resolve_names()
         self.emit()
         self.write_back()
+        if self.options.scope is not None:
+            scope = self.options.scope
+            self.plan.conflicts = [
+                c for c in self.plan.conflicts if c.ftrack_id is None or c.ftrack_id in scope
+            ]
         return self.plan
 
 

@@ -1,0 +1,388 @@
+"""Activities of the incremental sync (ftrack -> AYON): apply one batch, record a failure.
+
+`incremental.apply` does not trust the values in events. It takes the batch's scope (which
+entities changed, `sync.scope`), reads their current state on both sides (`ftrack.scoped`,
+`ayon.scoped`: a few requests, never a project scan), and runs the full-sync planner in
+scoped mode on those partial snapshots. So an incremental change and a full resync always
+agree, a retried or duplicated batch plans nothing the second time, and an event with
+malformed values can do no harm: at worst it makes the sync look at an entity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import activity
+
+from ayon_ftrack_sync.activities.connections import Connections, temporal_errors
+from ayon_ftrack_sync.activities.full_sync import sync_anatomy, with_assignees
+from ayon_ftrack_sync.activities.sync_context import ContextCache, SyncContext
+from ayon_ftrack_sync.ayon.reader import ProjectNotFound
+from ayon_ftrack_sync.ayon.scoped import ScopedAyonRead
+from ayon_ftrack_sync.ayon.scoped import read_scope as read_ayon_scope
+from ayon_ftrack_sync.ayon.writer import apply_plan
+from ayon_ftrack_sync.config import AppConfig
+from ayon_ftrack_sync.ftrack import ensure_link_attributes as ensure_ftrack_link_attributes
+from ayon_ftrack_sync.ftrack import find_project, write_links
+from ayon_ftrack_sync.ftrack.reader import LINK_KEYS
+from ayon_ftrack_sync.ftrack.scoped import ScopedRead, existing_ids
+from ayon_ftrack_sync.ftrack.scoped import read_scope as read_ftrack_scope
+from ayon_ftrack_sync.payloads.full_sync import MAX_LISTED_CONFLICTS, ConflictRecord
+from ayon_ftrack_sync.payloads.project_sync import (
+    ApplyBatchInput,
+    ApplyBatchResult,
+    FailureRecord,
+)
+from ayon_ftrack_sync.sync.hierarchy import PlanOptions, plan_hierarchy
+from ayon_ftrack_sync.sync.identity import is_ayon_id, is_linked_ftrack_id
+from ayon_ftrack_sync.sync.model import FtrackProject, Kind
+from ayon_ftrack_sync.sync.plan import ConflictKind, FtrackKey, FtrackWrite, Plan
+from ayon_ftrack_sync.sync.project import plan_project_attributes
+from ayon_ftrack_sync.sync.scope import BatchScope, batch_scope
+from ayon_ftrack_sync.sync.users import AyonUser, map_users
+
+#: AYON event topics where people look for what the sync refused or failed
+CONFLICT_TOPIC = "ftrack.sync.conflict"
+FAILURE_TOPIC = "ftrack.sync.failed"
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """Counters of one batch, for the activity result."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    conflicts: list[ConflictRecord] = field(default_factory=list)
+    failed_entities: list[str] = field(default_factory=list)
+    ftrack_requests: int = 0
+
+    def add(self, counts: Mapping[str, int]) -> None:
+        for key, value in counts.items():
+            if value:
+                self.counts[key] = self.counts.get(key, 0) + value
+
+
+class IncrementalActivities:
+    """Bound to the worker's config; keeps per-project settings and mapping for a short time."""
+
+    def __init__(self, config: AppConfig) -> None:
+        self._config = config
+        self._contexts = ContextCache()
+
+    def all(self) -> list[Any]:
+        return [self.apply, self.record_failure]
+
+    @activity.defn(name="incremental.apply")
+    def apply(self, batch: ApplyBatchInput) -> ApplyBatchResult:
+        """Bring AYON in line with the current ftrack state of what this batch touched."""
+        scope = batch_scope(batch.changes)
+        outcome = _Outcome()
+        outcome.add({f"skipped.{k}": v for k, v in scope.skipped.items()})
+        with temporal_errors(), Connections(self._config) as conn:
+            project_name = batch.ayon_project_name or _ayon_name(conn, batch.ftrack_project_id)
+            if scope.is_empty:
+                return _result(outcome, conn, project_name, len(batch.changes))
+            context = self._contexts.get(conn, project_name)
+            if scope.touches_hierarchy:
+                self._hierarchy(
+                    conn, batch.ftrack_project_id, project_name, scope, context, outcome
+                )
+            if scope.links or scope.lists or scope.versions:
+                from ayon_ftrack_sync.activities.incremental_extras import apply_extras
+
+                extras = apply_extras(
+                    conn,
+                    ftrack_project_id=batch.ftrack_project_id,
+                    ayon_project_name=project_name,
+                    scope=scope,
+                    settings=context.settings,
+                )
+                outcome.add(extras.counts)
+                outcome.conflicts.extend(extras.conflicts)
+                outcome.ftrack_requests += extras.ftrack_requests
+            if outcome.conflicts:
+                _report_conflicts(conn, self._config.ayon.sender, project_name, batch, outcome)
+            return _result(outcome, conn, project_name, len(batch.changes))
+
+    @activity.defn(name="incremental.record_failure")
+    def record_failure(self, record: FailureRecord) -> None:
+        """A batch failed for good: an AYON event with the details, `ayon_sync_failed` on the
+        ftrack entities. Each side is tried even when the other is down."""
+        errors: list[str] = []
+        with Connections(self._config) as conn:
+            try:
+                if record.ayon_project_name:
+                    conn.ayon().dispatch_event(
+                        FAILURE_TOPIC,
+                        sender=self._config.ayon.sender,
+                        project_name=record.ayon_project_name,
+                        description=(
+                            f"ftrack changes could not be applied ({record.error_type}): "
+                            f"{record.message}"[:1000]
+                        ),
+                        summary={"ftrack_project_id": record.ftrack_project_id},
+                        payload=record.model_dump(mode="json"),
+                        finished=True,
+                        store=True,
+                    )
+            except Exception as exc:  # try ftrack anyway
+                errors.append(f"AYON: {type(exc).__name__}")
+            try:
+                _flag_failed(conn, record)
+            except Exception as exc:
+                errors.append(f"ftrack: {type(exc).__name__}")
+        if len(errors) == 2 or (errors and not record.ayon_project_name):
+            raise RuntimeError("could not record the failed batch: " + "; ".join(errors))
+        if errors:
+            activity.logger.warning("failed batch recorded partly: %s", "; ".join(errors))
+
+    # -- hierarchy ---------------------------------------------------------------------------
+
+    def _hierarchy(
+        self,
+        conn: Connections,
+        ftrack_project_id: str,
+        project_name: str,
+        scope: BatchScope,
+        context: SyncContext,
+        outcome: _Outcome,
+    ) -> None:
+        session = conn.ftrack()
+        fread = read_ftrack_scope(
+            session,
+            ftrack_project_id,
+            ids=scope.contexts,
+            subtrees=scope.subtrees,
+            sibling_parents=scope.removed_parents,
+            mapping=context.mapping,
+            ayon_attribute_types=context.attribute_types,
+            with_project_values=scope.project,
+        )
+        outcome.ftrack_requests += fread.requests
+        ftrack = fread.project
+        planned = _planned_ids(ftrack, scope)
+        removed = set(scope.removed) | set(fread.missing)
+        aread = _read_ayon(conn, project_name, ftrack, planned, removed, context)
+        # an ancestor that is not in AYON yet is created with its child
+        linked = {n.ftrack_id for n in aread.project.nodes.values() if n.ftrack_id}
+        unsynced = {
+            a for fid in planned for a in _ancestors(ftrack, fid) if a not in linked
+        } - planned
+        if unsynced:
+            planned |= unsynced
+            aread = _read_ayon(conn, project_name, ftrack, planned, removed, context)
+        if _needs_anatomy(ftrack, planned, aread):
+            anatomy = sync_anatomy(conn, ftrack_project_id, project_name)
+            outcome.add({f"anatomy.{k}": v for k, v in anatomy.counts.items()})
+            outcome.ftrack_requests += anatomy.ftrack_requests
+            aread = _read_ayon(conn, project_name, ftrack, planned, removed, context)
+        others = {
+            fid
+            for n in aread.project.nodes.values()
+            if (fid := n.ftrack_id)
+            and is_linked_ftrack_id(fid)
+            and fid not in ftrack.nodes
+            and fid not in removed
+        }
+        alive, requests = existing_ids(session, others)
+        outcome.ftrack_requests += requests
+        users: dict[str, str] = {}
+        if any(ftrack.nodes[f].kind is Kind.TASK for f in planned if f in ftrack.nodes):
+            users = _user_map(conn, fread)
+            ftrack = with_assignees(ftrack, fread.assignments, users)
+        plan = plan_hierarchy(
+            ftrack,
+            aread.project,
+            PlanOptions(
+                deactivate_ayon_only=context.deactivate_ayon_only,
+                linked_ayon_users=frozenset(users.values()),
+                scope=frozenset(planned),
+                alive=alive,
+            ),
+        )
+        if scope.project:
+            attrib = plan_project_attributes(
+                fread.project_attributes, aread.project_attrib, context.ayon_attributes
+            )
+            if attrib:
+                conn.ayon().update_project(project_name, attrib=attrib)
+                outcome.add({"project.updated": 1})
+        self._write(conn, plan, fread, context, project_name, outcome)
+
+    def _write(
+        self,
+        conn: Connections,
+        plan: Plan,
+        fread: ScopedRead,
+        context: SyncContext,
+        project_name: str,
+        outcome: _Outcome,
+    ) -> None:
+        outcome.add({k: v for k, v in plan.summary().items() if k != "conflicts"})
+        apply_plan(conn.ayon(), project_name, plan)
+        if plan.ftrack_writes:
+            config_ids = dict(fread.link_configuration_ids)
+            if not set(LINK_KEYS) <= set(config_ids):
+                config_ids = ensure_ftrack_link_attributes(conn.ftrack(), context.settings)
+            written = write_links(conn.ftrack(), plan.ftrack_writes, config_ids)
+            outcome.ftrack_requests += written.requests
+            outcome.add({"ftrack_write_failures": len(written.failed)})
+        outcome.conflicts.extend(
+            ConflictRecord(kind=c.kind.value, path=c.path, detail=c.detail, ftrack_id=c.ftrack_id)
+            for c in plan.conflicts
+        )
+        outcome.conflicts.extend(
+            ConflictRecord(
+                kind="conversion", path=p.attribute, detail=p.message, ftrack_id=p.ftrack_id
+            )
+            for p in fread.problems
+        )
+        outcome.failed_entities.extend(
+            c.ftrack_id
+            for c in plan.conflicts
+            if c.ftrack_id and c.kind is not ConflictKind.UNKNOWN_STATUS
+        )
+
+
+def _planned_ids(ftrack: FtrackProject, scope: BatchScope) -> set[str]:
+    """Touched entities that still exist, the descendants of moved ones (their paths
+    changed) and the siblings of removed ones (one may take over the AYON entity)."""
+    planned = {fid for fid in scope.contexts if fid in ftrack.nodes}
+    children = ftrack.children()
+    queue = [fid for fid in scope.subtrees if fid in ftrack.nodes]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            if child.id not in planned:
+                planned.add(child.id)
+                queue.append(child.id)
+    for parent in scope.removed_parents:
+        planned.update(child.id for child in children.get(parent, []))
+    return planned
+
+
+def _ancestors(ftrack: FtrackProject, fid: str) -> list[str]:
+    found: list[str] = []
+    node = ftrack.nodes.get(fid)
+    seen: set[str] = set()
+    while node is not None and node.parent_id in ftrack.nodes and node.parent_id not in seen:
+        seen.add(node.parent_id)
+        found.append(node.parent_id)
+        node = ftrack.nodes.get(node.parent_id)
+    return found
+
+
+def _read_ayon(
+    conn: Connections,
+    project_name: str,
+    ftrack: FtrackProject,
+    planned: set[str],
+    removed: set[str],
+    context: SyncContext,
+) -> ScopedAyonRead:
+    stored = {
+        node.ayon_id
+        for fid in planned
+        if (node := ftrack.nodes.get(fid)) is not None and node.ayon_id and is_ayon_id(node.ayon_id)
+    }
+    parents = {ftrack.nodes[fid].parent_id for fid in planned if fid in ftrack.nodes}
+    return read_ayon_scope(
+        conn.ayon(),
+        project_name,
+        ftrack_ids=set(ftrack.nodes) | removed,
+        ayon_ids=stored,
+        parent_ftrack_ids=parents - {ftrack.id},
+        root_children=ftrack.id in parents,
+        attributes=context.ayon_attributes,
+    )
+
+
+def _needs_anatomy(ftrack: FtrackProject, planned: Iterable[str], aread: ScopedAyonRead) -> bool:
+    """A planned entity has a type or status the AYON project lacks (for its kind)."""
+    folder_types = {str(t.get("name", "")).lower() for t in aread.folder_types}
+    task_types = {str(t.get("name", "")).lower() for t in aread.task_types}
+    statuses = {
+        (name.lower(), kind) for name, kinds in aread.project.statuses.items() for kind in kinds
+    }
+    for fid in planned:
+        node = ftrack.nodes.get(fid)
+        if node is None:
+            continue
+        types = task_types if node.kind is Kind.TASK else folder_types
+        if node.type_name and node.type_name.lower() not in types:
+            return True
+        if node.status and (node.status.lower(), node.kind) not in statuses:
+            return True
+    return False
+
+
+def _user_map(conn: Connections, fread: ScopedRead) -> dict[str, str]:
+    ayon_users = [
+        AyonUser(u["name"], (u.get("attrib") or {}).get("email"))
+        for u in conn.ayon().get_users(fields=["name", "attrib.email"])
+    ]
+    return dict(map_users(fread.users, ayon_users))
+
+
+def _ayon_name(conn: Connections, ftrack_project_id: str) -> str:
+    info = find_project(conn.ftrack(), ftrack_project_id)
+    if not info.full_name:
+        raise ProjectNotFound(f"ftrack project {ftrack_project_id} has no full name")
+    return info.full_name
+
+
+def _report_conflicts(
+    conn: Connections, sender: str, project_name: str, batch: ApplyBatchInput, outcome: _Outcome
+) -> None:
+    """One AYON event per batch that refused something, so a user sees why."""
+    listed = outcome.conflicts[:MAX_LISTED_CONFLICTS]
+    first = listed[0]
+    try:
+        conn.ayon().dispatch_event(
+            CONFLICT_TOPIC,
+            sender=sender,
+            project_name=project_name,
+            description=(
+                f"ftrack changes partly refused: {len(outcome.conflicts)} problem(s), first: "
+                f"{first.kind} at {first.path}: {first.detail}"
+            )[:1000],
+            summary={"conflicts": len(outcome.conflicts)},
+            payload={
+                "ftrack_project_id": batch.ftrack_project_id,
+                "event_ids": batch.event_ids[:200],
+                "conflicts": [c.model_dump(mode="json") for c in listed],
+            },
+            finished=True,
+            store=True,
+        )
+    except Exception as exc:  # the changes are applied; a lost report must not undo them
+        activity.logger.warning("could not write the conflict event: %s", exc)
+
+
+def _flag_failed(conn: Connections, record: FailureRecord) -> None:
+    if not record.entity_ids:
+        return
+    session = conn.ftrack()
+    alive, _ = existing_ids(session, record.entity_ids)
+    if not alive:
+        return
+    settings = conn.settings(record.ayon_project_name)
+    config_ids = ensure_ftrack_link_attributes(session, settings)
+    writes = [FtrackWrite(fid, FtrackKey.SYNC_FAILED, True) for fid in sorted(alive)]
+    write_links(session, writes, config_ids)
+
+
+def _result(
+    outcome: _Outcome, conn: Connections, project_name: str, changes: int
+) -> ApplyBatchResult:
+    applied = changes - len(outcome.failed_entities)
+    return ApplyBatchResult(
+        applied=max(0, applied),
+        skipped=sum(v for k, v in outcome.counts.items() if k.startswith("skipped.")),
+        failed_entities=sorted(set(outcome.failed_entities))[:MAX_LISTED_CONFLICTS],
+        ayon_requests=conn.ayon_counter.count,
+        ftrack_requests=outcome.ftrack_requests,
+        ayon_project_name=project_name,
+        counts=outcome.counts,
+        conflicts=outcome.conflicts[:MAX_LISTED_CONFLICTS],
+    )

@@ -1,0 +1,152 @@
+"""Which ftrack entities a batch of changes touches: what the incremental sync must look at.
+
+The incremental sync does not trust the values an event carries (they are strings, partial,
+possibly stale after coalescing, possibly hostile); it uses an event only to learn *which*
+entities changed, then reads their current state from ftrack and diffs it against AYON. This
+module turns a batch's net changes into that scope. A change it cannot use is counted by
+reason, never raised.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ayon_ftrack_sync.sync.events import EntityChange
+
+#: legacy table of every TypedContext (folders and tasks alike)
+CONTEXT_TABLE = "task"
+PROJECT_TABLE = "show"
+#: keys whose change moves or renames an entity (its descendants' paths change too)
+PATH_KEYS = frozenset({"name", "parent_id", "parentid"})
+#: project keys the sync never reacts to (seed_features 3.2 step 3)
+IGNORED_KEYS = frozenset({"thumbid", "priorityid"})
+#: the ftrack attribute that switches a project's auto-sync (handled by the leecher)
+AUTO_SYNC_KEY = "auto_sync_enabled"
+#: tables whose changes the ftrack -> AYON sync never uses (comments, files, time logs ...)
+UNUSED_TABLES = frozenset(
+    {"note", "asset", "user", "job", "component", "timelog", "review_session", "socialfeed"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchScope:
+    """What one batch touches, by kind of work.
+
+    `contexts` are TypedContext ids to re-read and re-plan (added, updated, moved, plus tasks
+    whose assignments changed); `removed` are TypedContext ids ftrack deleted; `subtrees` are
+    contexts renamed or moved (their descendants' paths changed); `removed_parents` are the
+    parents of removed entities (a same-named sibling may take over the AYON entity).
+    """
+
+    contexts: frozenset[str] = frozenset()
+    removed: frozenset[str] = frozenset()
+    subtrees: frozenset[str] = frozenset()
+    removed_parents: frozenset[str] = frozenset()
+    project: bool = False
+    #: TypedContext ids at either end of an added or removed dependency
+    links: frozenset[str] = frozenset()
+    #: ftrack list ids added, changed, removed, or whose items changed
+    lists: frozenset[str] = frozenset()
+    #: AssetVersion ids added or updated (removals are ignored, as the original does)
+    versions: frozenset[str] = frozenset()
+    #: changes not used, by reason (`table:<name>`, `milestone`, `ignored_keys`, ...)
+    skipped: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def touches_hierarchy(self) -> bool:
+        return bool(self.contexts or self.removed or self.project)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.touches_hierarchy or self.links or self.lists or self.versions)
+
+
+def batch_scope(changes: Iterable[EntityChange]) -> BatchScope:
+    """The scope of a batch's (coalesced) changes."""
+    contexts: set[str] = set()
+    removed: set[str] = set()
+    subtrees: set[str] = set()
+    removed_parents: set[str] = set()
+    links: set[str] = set()
+    lists: set[str] = set()
+    versions: set[str] = set()
+    project = False
+    skipped: Counter[str] = Counter()
+    for change in changes:
+        table = change.table
+        if table == PROJECT_TABLE:
+            keys = set(change.keys) - IGNORED_KEYS - {AUTO_SYNC_KEY}
+            if change.action == "update" and keys:
+                project = True
+            else:
+                skipped[f"project_{change.action}" if keys else "ignored_keys"] += 1
+        elif table == CONTEXT_TABLE:
+            if (change.api_type or "").lower() == "milestone":
+                skipped["milestone"] += 1
+            elif change.action == "remove":
+                removed.add(change.entity_id)
+                contexts.discard(change.entity_id)
+                if change.parent_id:
+                    removed_parents.add(change.parent_id)
+            elif change.action != "add" and change.keys and set(change.keys) <= IGNORED_KEYS:
+                skipped["ignored_keys"] += 1
+            else:
+                contexts.add(change.entity_id)
+                if change.action in ("move", "update") and PATH_KEYS & set(change.keys):
+                    subtrees.add(change.entity_id)
+        elif table == "appointment":
+            task_id = change.parent_id or _value(change.changes, "context_id")
+            if task_id and _value(change.changes, "type") in (None, "assignment"):
+                contexts.add(task_id)
+            else:
+                skipped["appointment"] += 1
+        elif table == "dependency":
+            if change.action == "update":
+                skipped["dependency_update"] += 1
+                continue
+            ends = [_value(change.changes, "from_id"), _value(change.changes, "to_id")]
+            ends.append(change.parent_id)
+            found = {end for end in ends if isinstance(end, str) and end}
+            if found:
+                links.update(found)
+            else:
+                skipped["dependency_without_ends"] += 1
+        elif table == "list":
+            lists.add(change.entity_id)
+        elif table == "listobject":
+            list_id = change.parent_id or _value(change.changes, "list_id")
+            if isinstance(list_id, str) and list_id:
+                lists.add(list_id)
+            else:
+                skipped["list_item_without_list"] += 1
+        elif table == "assetversion":
+            if change.action == "remove":
+                skipped["version_remove"] += 1
+            else:
+                versions.add(change.entity_id)
+        else:
+            skipped[f"table:{table}" if table not in UNUSED_TABLES else "unused_table"] += 1
+    contexts -= removed
+    return BatchScope(
+        contexts=frozenset(contexts),
+        removed=frozenset(removed),
+        subtrees=frozenset(subtrees - removed),
+        removed_parents=frozenset(removed_parents - removed),
+        project=project,
+        links=frozenset(links),
+        lists=frozenset(lists),
+        versions=frozenset(versions),
+        skipped=dict(skipped),
+    )
+
+
+def _value(changes: Mapping[str, Any], key: str) -> Any:
+    """New value of a key, else its old value (removals only carry old values)."""
+    entry = changes.get(key)
+    if entry is None:
+        return None
+    new = getattr(entry, "new", None)
+    return new if new is not None else getattr(entry, "old", None)

@@ -1,0 +1,169 @@
+"""The incremental rules (seed_features.md 3.2) through the whole event path: ftrack web-UI
+changes -> hub -> leecher -> ProjectSyncWorkflow -> real activities -> AYON, with the real
+clients, a real worker and the dev server. Each test checks AYON and the write-back, and that
+a full resync afterwards finds nothing left to do (incremental and full sync agree).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import ayon_api
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from ayon_ftrack_sync.emulators.ayon import AyonEmulator
+from ayon_ftrack_sync.emulators.ftrack import FtrackEmulator
+from ayon_ftrack_sync.payloads.full_sync import FullSyncReport
+from tests.conftest import WorkerFactory
+from tests.helpers import temporal_address
+from tests.integration.incremental_support import Pipeline, pipeline
+from tests.integration.test_full_sync_rules import (
+    assert_in_sync,
+    assert_writes_nothing,
+    by_name,
+    contexts,
+    linked,
+)
+
+
+@pytest.fixture
+async def pipe(
+    tmp_path: Path,
+    temporal_env: WorkflowEnvironment,
+    make_worker: WorkerFactory,
+    task_queue: str,
+    ftrack_server: FtrackEmulator,
+    ayon_server: AyonEmulator,
+) -> AsyncIterator[Pipeline]:
+    async with pipeline(
+        tmp_path,
+        temporal_env.client,
+        temporal_address(temporal_env),
+        make_worker,
+        task_queue,
+        ftrack_server,
+        ayon_server,
+    ) as running:
+        yield running
+
+
+async def synced_project(pipe: Pipeline, name: str, **shape: Any) -> tuple[str, str]:
+    """A generated auto-sync project, fully synced; returns (ftrack id, AYON name)."""
+    unique = f"{name}{uuid.uuid4().hex[:6]}"
+    shape = {"sequences": 2, "shots": 2, "tasks": 1, **shape}
+    project_id = pipe.ftrack.control.generate_project(unique, auto_sync=True, **shape)
+    report = await pipe.full_sync(project_id, create_project=True)
+    await pipe.settle(project_id)  # the full sync's own write-back comes back as events
+    return project_id, report.project.ayon_project_name
+
+
+async def resync_writes_nothing(pipe: Pipeline, project_id: str) -> FullSyncReport:
+    report = await pipe.full_sync(project_id)
+    assert_writes_nothing(report)
+    return report
+
+
+async def test_create_rename_move_and_delete_reach_ayon(pipe: Pipeline) -> None:
+    project_id, project = await synced_project(pipe, "crud")
+    ftrack = contexts(pipe.ftrack, project_id)
+    sq010, sq020 = by_name(ftrack, "sq010"), by_name(ftrack, "sq020")
+    renamed, moved = by_name(ftrack, "sq010sh0010"), by_name(ftrack, "sq010sh0020")
+    doomed = by_name(ftrack, "sq020sh0010")
+    before = linked(pipe.ayon, project)
+    with pipe.ftrack.control.as_user("jane.doe") as ui:
+        new_shot = ui.create("Shot", {"name": "sh new", "parent_id": sq010["id"]})
+        new_task = ui.create(
+            "Task", {"name": "anim", "parent_id": new_shot["id"], "type_id": _type_id(pipe)}
+        )
+        ui.update("Shot", renamed["id"], {"name": "hero shot"})
+        ui.update("Shot", moved["id"], {"parent_id": sq020["id"]})
+        ui.delete("Shot", doomed["id"])
+    status = await pipe.settle(project_id)
+    assert status.stats.batches_failed == 0, status.stats.last_error
+    after = linked(pipe.ayon, project)
+    shot = after[new_shot["id"]]
+    assert (shot["name"], shot["label"], shot["path"]) == ("sh_new", "sh new", "/sq010/sh_new")
+    assert after[new_task["id"]]["folderId"] == shot["id"]
+    hero = after[renamed["id"]]
+    assert hero["id"] == before[renamed["id"]]["id"]  # same entity, renamed
+    assert (hero["name"], hero["path"]) == ("hero_shot", "/sq010/hero_shot")
+    assert hero["attrib"]["ftrackPath"] == "sq010/hero shot"
+    assert after[moved["id"]]["path"] == "/sq020/sq010sh0020"
+    assert after[moved["id"]]["id"] == before[moved["id"]]["id"]
+    assert doomed["id"] not in after  # deactivated
+    gone = [e for e in pipe.ayon.control.entities(project, "folder") if e["id"] == before[doomed["id"]]["id"]]
+    assert gone and gone[0]["active"] is False
+    assert sq010["id"] in after
+    # write-back of ids and paths, for the children of moved entities too
+    assert_in_sync(pipe.ftrack, pipe.ayon, project_id, project)
+    await resync_writes_nothing(pipe, project_id)
+
+
+def _type_id(pipe: Pipeline, name: str = "Animation") -> str:
+    rows = pipe.ftrack.control.query(f'select id, name from Type where name is "{name}"')
+    assert rows, f"no task type {name}"
+    return str(rows[0]["id"])
+
+
+async def test_attribute_status_and_description_changes(pipe: Pipeline) -> None:
+    project_id, project = await synced_project(pipe, "attr")
+    ftrack = contexts(pipe.ftrack, project_id)
+    shot = by_name(ftrack, "sq010sh0010")
+    task = next(n for n in ftrack.values() if n["parent_id"] == shot["id"])
+    status_rows = pipe.ftrack.control.query('select id, name from Status where name is "Approved"')
+    with pipe.ftrack.control.as_user("jane.doe") as ui:
+        ui.set_custom_attribute(shot["id"], "frameStart", 1001.0)
+        ui.set_custom_attribute(shot["id"], "fps", 24)
+        ui.update("Shot", shot["id"], {"description": "the hero shot"})
+        ui.update("Task", task["id"], {"status_id": status_rows[0]["id"]})
+    await pipe.settle(project_id)
+    after = linked(pipe.ayon, project)
+    attrib = after[shot["id"]]["attrib"]
+    assert attrib["frameStart"] == 1001 and type(attrib["frameStart"]) is int
+    assert attrib["fps"] == 24.0
+    assert attrib["description"] == "the hero shot"
+    assert after[task["id"]]["status"] == "Approved"
+    await resync_writes_nothing(pipe, project_id)
+
+
+async def test_task_under_project_is_refused_with_a_recorded_reason(pipe: Pipeline) -> None:
+    project_id, project = await synced_project(pipe, "tup")
+    with pipe.ftrack.control.as_user("jane.doe") as ui:
+        task = ui.create(
+            "Task", {"name": "stray", "parent_id": project_id, "type_id": _type_id(pipe)}
+        )
+    status = await pipe.settle(project_id)
+    assert status.stats.batches_failed == 0
+    assert task["id"] not in linked(pipe.ayon, project)
+    flags = contexts(pipe.ftrack, project_id)[task["id"]]["attrs"]
+    assert flags["ayon_sync_failed"] is True
+    events = pipe.ayon.control.events("ftrack.sync.conflict")
+    assert any("task_under_project" in str(e.get("payload")) for e in events), events
+
+
+async def test_assignees_follow_ftrack(pipe: Pipeline, ayon_server: AyonEmulator) -> None:
+    project_id, project = await synced_project(pipe, "asg", assignees=0)
+    ftrack = contexts(pipe.ftrack, project_id)
+    task = next(n for n in ftrack.values() if n["type"] == "Task")
+    api = ayon_api.ServerAPI(ayon_server.url, token=ayon_server.api_key)
+    try:
+        users = {u["name"] for u in api.get_users(fields=["name"])}
+    finally:
+        api.close_session()
+    ftrack_users = pipe.ftrack.control.query("select id, username from User")
+    user = next(u for u in ftrack_users if u["username"] in users)
+    with pipe.ftrack.control.as_user("jane.doe") as ui:
+        appointment = ui.create(
+            "Appointment",
+            {"context_id": task["id"], "resource_id": user["id"], "type": "assignment"},
+        )
+    await pipe.settle(project_id)
+    assert user["username"] in linked(pipe.ayon, project)[task["id"]]["assignees"]
+    with pipe.ftrack.control.as_user("jane.doe") as ui:
+        ui.delete("Appointment", appointment["id"])
+    await pipe.settle(project_id)
+    assert user["username"] not in linked(pipe.ayon, project)[task["id"]]["assignees"]
