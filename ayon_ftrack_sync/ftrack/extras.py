@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ayon_ftrack_sync.sync.links import FtrackLink
-from ayon_ftrack_sync.sync.lists import FtrackList, list_type_value
-from ayon_ftrack_sync.sync.plan import FtrackWrite
+from ayon_ftrack_sync.sync.lists import FtrackList, ListTypeRevert, list_type_value
+from ayon_ftrack_sync.sync.plan import FtrackKey, FtrackWrite
 from ayon_ftrack_sync.sync.versions import FtrackVersion
 
 from .transport import FtrackApi, Query, QueryRunner, Row, quote, quote_list
@@ -45,6 +45,8 @@ class LinksRead(ExtrasRead):
 @dataclass(slots=True)
 class ListsRead(ExtrasRead):
     lists: tuple[FtrackList, ...] = ()
+    #: configuration id of ``ayon_list_type`` (None when the attribute does not exist)
+    list_type_conf: str | None = None
 
 
 @dataclass(slots=True)
@@ -81,20 +83,43 @@ def _chunks(items: Sequence[str], size: int = ID_CHUNK) -> Iterable[Sequence[str
         yield items[start : start + size]
 
 
-def read_links(session: Any, project_id: str) -> LinksRead:
-    """Every TypedContextLink whose ``from`` end is in the project (paged)."""
+def read_links(
+    session: Any, project_id: str, *, context_ids: Iterable[str] | None = None
+) -> LinksRead:
+    """Every TypedContextLink whose ``from`` end is in the project (paged), or, with
+    ``context_ids``, every link with either end among them (the incremental sync: one
+    request for a batch, whatever the project's size)."""
     api = FtrackApi(session)
-    rows = QueryRunner(api).fetch(
-        "select id, from_id, to_id from TypedContextLink "
-        f"where from.project_id is {quote(project_id)} order by id",
-        PAGE,
-    )
+    if context_ids is None:
+        rows = QueryRunner(api).fetch(
+            "select id, from_id, to_id from TypedContextLink "
+            f"where from.project_id is {quote(project_id)} order by id",
+            PAGE,
+        )
+    else:
+        found: dict[str, Row] = {}
+        runner = QueryRunner(api)
+        for chunk in _chunks(sorted(set(context_ids))):
+            ids = quote_list(chunk)
+            runner.add(
+                Query(
+                    "select id, from_id, to_id from TypedContextLink "
+                    f"where from_id in {ids} or to_id in {ids} order by id",
+                    lambda page: found.update({str(r["id"]): r for r in page}),
+                    PAGE,
+                )
+            )
+        runner.run()
+        rows = [found[key] for key in sorted(found)]
     links = tuple(FtrackLink(str(r["from_id"]), str(r["to_id"])) for r in rows)
     return LinksRead(requests=api.requests, links=links)
 
 
-def read_lists(session: Any, project_id: str) -> ListsRead:
-    """Lists of the project with their items and resolved ``ayon_list_type``.
+def read_lists(
+    session: Any, project_id: str, *, list_ids: Iterable[str] | None = None
+) -> ListsRead:
+    """Lists of the project with their items and resolved ``ayon_list_type``; with
+    ``list_ids`` only those of them (the incremental sync; a missing id was removed).
 
     Round 1 (one request): lists, list objects, the configurations; round 2: the stored
     ``ayon_list_type`` values of the task lists (chunked ids, one request)."""
@@ -104,21 +129,29 @@ def read_lists(session: Any, project_id: str) -> ListsRead:
     objects: list[Row] = []
     confs = _Confs()
     pid = quote(project_id)
-    runner.add(
-        Query(
-            f"select id, name, system_type from List where project_id is {pid} order by id",
-            lists.extend,
-            PAGE,
+    if list_ids is None:
+        list_conditions = [f"project_id is {pid}"]
+        object_conditions = [f"list.project_id is {pid}"]
+    else:
+        chunks = [quote_list(chunk) for chunk in _chunks(sorted(set(list_ids)))]
+        list_conditions = [f"project_id is {pid} and id in {ids}" for ids in chunks]
+        object_conditions = [f"list_id in {ids}" for ids in chunks]
+    for condition in list_conditions:
+        runner.add(
+            Query(
+                f"select id, name, system_type from List where {condition} order by id",
+                lists.extend,
+                PAGE,
+            )
         )
-    )
-    runner.add(
-        Query(
-            "select id, list_id, entity_id from ListObject "
-            f"where list.project_id is {pid} order by id",
-            objects.extend,
-            PAGE,
+    for condition in object_conditions:
+        runner.add(
+            Query(
+                f"select id, list_id, entity_id from ListObject where {condition} order by id",
+                objects.extend,
+                PAGE,
+            )
         )
-    )
     runner.add(_conf_query(confs))
     runner.run()
     stored: dict[str, Any] = {}
@@ -154,7 +187,7 @@ def read_lists(session: Any, project_id: str) -> ListsRead:
                 items=tuple(items.get(list_id, ())),
             )
         )
-    return ListsRead(requests=api.requests, lists=tuple(result))
+    return ListsRead(requests=api.requests, lists=tuple(result), list_type_conf=conf_id)
 
 
 def read_versions(
@@ -270,3 +303,28 @@ def _write_values(
         }
 
     send_bisecting(api, chunk, operation, result)
+
+
+def write_list_types(
+    session: Any, reverts: Sequence[ListTypeRevert], list_type_conf: str
+) -> WriteResult:
+    """``ayon_list_type`` on TypedContextLists (an enumerator: the value is a one-item list),
+    all in one request. Used to revert a type change AYON cannot follow (AYON list types are
+    immutable); a refused write is recorded, not raised, as the other write-backs do."""
+    api = FtrackApi(session)
+    result = WriteResult(requested=len(reverts))
+    writes = [FtrackWrite(r.ftrack_id, FtrackKey.AYON_ID, r.list_type) for r in reverts]
+
+    def operation(write: FtrackWrite) -> dict[str, Any]:
+        # FtrackWrite carries the entity and value; the key is the configuration id below
+        return {
+            "action": "update",
+            "entity_type": VALUE_TYPE,
+            "entity_key": [list_type_conf, write.ftrack_id],
+            "entity_data": {"__entity_type__": VALUE_TYPE, "value": [write.value]},
+        }
+
+    if writes:
+        send_bisecting(api, writes, operation, result)
+    result.requests = api.requests
+    return result

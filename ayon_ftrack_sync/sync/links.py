@@ -133,3 +133,120 @@ def apply_links(snapshot: LinksSnapshot, plan: LinksPlan) -> LinksSnapshot:
     """The snapshot after ``plan`` was written (for tests and dry-run previews)."""
     added = {(create.input_id, create.output_id) for create in plan.creates}
     return replace(snapshot, existing=snapshot.existing | added)
+
+
+# -- incremental (scoped) planning -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AyonLink:
+    """One existing AYON link of the configured type, ``input_id -> output_id`` (folders)."""
+
+    id: str
+    input_id: str
+    output_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScopedLinksSnapshot:
+    """What the incremental link sync reads for the ftrack entities a batch touched.
+
+    ``touched`` are the ftrack ids at either end of an added or removed ftrack dependency;
+    ``ftrack_links`` every current ftrack link with an end in ``touched``; ``folders`` maps
+    the ftrack ids of synced folders to AYON folder ids, for every end of those ftrack links
+    and of ``existing``; ``existing`` the AYON links of the configured type with an end at
+    the AYON folder of a touched id. Only this neighbourhood is known, so only links with an
+    end in it are planned: links elsewhere are never read, so never created or deleted.
+    """
+
+    link_type: str | None
+    link_types: tuple[AyonLinkType, ...]
+    touched: frozenset[str]
+    ftrack_links: tuple[FtrackLink, ...]
+    folders: Mapping[str, str]
+    existing: tuple[AyonLink, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScopedLinksPlan:
+    """Links to create and to delete around the touched entities."""
+
+    link_type: str | None = None
+    creates: tuple[CreateLink, ...] = ()
+    deletes: tuple[AyonLink, ...] = ()
+    skipped: LinksSkip | None = None
+    ignored: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.creates or self.deletes)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "links.created": len(self.creates),
+            "links.deleted": len(self.deletes),
+            "links.ignored": self.ignored,
+            "links.skipped_missing_type": int(self.skipped is LinksSkip.MISSING_TYPE),
+        }
+
+
+def plan_scoped_links(snapshot: ScopedLinksSnapshot) -> ScopedLinksPlan:
+    """Create the missing links and delete the AYON links ftrack no longer has, around the
+    touched entities.
+
+    Creation follows ``plan_links`` (same direction rule: ftrack ``from`` -> AYON input).
+    A delete needs both ends to be synced folders (a link to an AYON-only folder is AYON's
+    business), one end at a touched entity (only there is the ftrack side fully read), and
+    no ftrack link between the two. AYON self-links are left alone: the sync never makes them,
+    so they are not its to remove. Duplicated AYON links of a wanted pair are left too.
+    """
+    touched = snapshot.touched
+    in_scope = tuple(
+        link for link in snapshot.ftrack_links if link.from_id in touched or link.to_id in touched
+    )
+    base = plan_links(
+        LinksSnapshot(
+            snapshot.link_type,
+            snapshot.link_types,
+            in_scope,
+            snapshot.folders,
+            frozenset((link.input_id, link.output_id) for link in snapshot.existing),
+        )
+    )
+    if base.skipped is not None:
+        return ScopedLinksPlan(link_type=base.link_type, skipped=base.skipped)
+    wanted = {
+        (snapshot.folders[link.from_id], snapshot.folders[link.to_id])
+        for link in in_scope
+        if link.from_id in snapshot.folders and link.to_id in snapshot.folders
+    }
+    synced = set(snapshot.folders.values())
+    touched_folders = {snapshot.folders[t] for t in touched if t in snapshot.folders}
+    deletes: list[AyonLink] = []
+    seen: set[str] = set()
+    for link in sorted(snapshot.existing, key=lambda item: item.id):
+        if link.id in seen or link.input_id == link.output_id:
+            continue
+        seen.add(link.id)
+        if not ({link.input_id, link.output_id} & touched_folders):
+            continue
+        if link.input_id not in synced or link.output_id not in synced:
+            continue
+        if (link.input_id, link.output_id) not in wanted:
+            deletes.append(link)
+    return ScopedLinksPlan(
+        link_type=base.link_type,
+        creates=base.creates,
+        deletes=tuple(deletes),
+        ignored=base.ignored,
+    )
+
+
+def apply_scoped_links(snapshot: ScopedLinksSnapshot, plan: ScopedLinksPlan) -> ScopedLinksSnapshot:
+    """The snapshot after ``plan`` was written (new link ids are made up; for tests)."""
+    deleted = {link.id for link in plan.deletes}
+    kept = tuple(link for link in snapshot.existing if link.id not in deleted)
+    added = tuple(
+        AyonLink(f"new:{c.input_id}:{c.output_id}", c.input_id, c.output_id) for c in plan.creates
+    )
+    return replace(snapshot, existing=kept + added)

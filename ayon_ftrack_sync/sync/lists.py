@@ -263,3 +263,108 @@ def apply_lists(snapshot: ListsSnapshot, plan: ListsPlan) -> ListsSnapshot:
             )
         )
     return replace(snapshot, ayon=tuple(lists))
+
+
+# -- incremental (scoped) planning -----------------------------------------------------------
+
+#: the list types a TypedContextList can have (and the ones a revert may write back)
+CONTEXT_LIST_TYPES = frozenset({"folder", "task"})
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteList:
+    """Delete the AYON list linked to an ftrack list that was removed."""
+
+    id: str
+    label: str
+    ftrack_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListTypeRevert:
+    """Write ``list_type`` back to ``ayon_list_type`` of an ftrack TypedContextList."""
+
+    ftrack_id: str
+    list_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScopedListsPlan:
+    """The incremental plan: ``lists`` as the full sync plans it for the lists in scope,
+    plus deletes of lists removed in ftrack and ``ayon_list_type`` reverts."""
+
+    lists: ListsPlan = ListsPlan()
+    deletes: tuple[DeleteList, ...] = ()
+    reverts: tuple[ListTypeRevert, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return self.lists.is_empty and not (self.deletes or self.reverts)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            **self.lists.summary(),
+            "lists.deleted": len(self.deletes),
+            "lists.type_reverted": len(self.reverts),
+        }
+
+
+def plan_scoped_lists(snapshot: ListsSnapshot, scope: frozenset[str]) -> ScopedListsPlan:
+    """Plan the lists a batch touched, and nothing else.
+
+    ``scope`` holds the ftrack list ids of the batch; ``snapshot.ftrack`` the ones of them
+    that still exist (read by id), ``snapshot.ayon`` the project's AYON lists (items are
+    needed only for the ones that may match). The rules (seed_features 3.2 step 9):
+
+    * a scope id ftrack no longer has: the AYON lists linked to it (``ftrackId``) are
+      deleted when their type is one the sync makes (folder/task/version lists);
+    * AYON lists linked to an ftrack list outside the scope are never matched by label (in
+      a full sync that ftrack list would hold them; here it is simply not read);
+    * a TypedContextList whose AYON list (linked by ``ftrackId``) is of the other context
+      type gets its ``ayon_list_type`` written back to the AYON type (AYON list types are
+      immutable), and is then synced as a list of that type;
+    * everything else is ``plan_lists`` of the scoped lists: create, rename, relink, items.
+    """
+    present = tuple(ft for ft in snapshot.ftrack if ft.id in scope)
+    present_ids = {ft.id for ft in present}
+    removed = scope - present_ids
+    deletes = tuple(
+        DeleteList(ay.id, ay.label, ay.ftrack_id)
+        for ay in sorted(snapshot.ayon, key=lambda a: a.id)
+        if ay.ftrack_id is not None
+        and ay.ftrack_id in removed
+        and ay.entity_type in LIST_ENTITY_TYPES
+    )
+    candidates = tuple(
+        ay for ay in snapshot.ayon if ay.ftrack_id is None or ay.ftrack_id in present_ids
+    )
+    by_ftrack_id = {
+        ay.ftrack_id: ay for ay in sorted(candidates, key=lambda a: a.id) if ay.ftrack_id
+    }
+    corrected: list[FtrackList] = []
+    reverts: list[ListTypeRevert] = []
+    for ft in present:
+        linked = by_ftrack_id.get(ft.id)
+        if (
+            ft.system_type == TASK_LIST
+            and linked is not None
+            and linked.entity_type in CONTEXT_LIST_TYPES
+            and ft.list_type != linked.entity_type
+        ):
+            reverts.append(ListTypeRevert(ft.id, linked.entity_type))
+            ft = replace(ft, list_type=linked.entity_type)
+        corrected.append(ft)
+    plan = plan_lists(ListsSnapshot(tuple(corrected), candidates, snapshot.entities))
+    # plan_lists avoids the ids of the lists it saw; the ones left out count as taken too
+    taken = {ay.id for ay in snapshot.ayon}
+    creates = tuple(
+        replace(create, id=ayon_id_for(f"list:{create.ftrack_id}"))
+        if create.id in taken and create.id not in {ay.id for ay in candidates}
+        else create
+        for create in plan.creates
+    )
+    return ScopedListsPlan(
+        lists=replace(plan, creates=creates),
+        deletes=deletes,
+        reverts=tuple(sorted(reverts, key=lambda r: r.ftrack_id)),
+    )

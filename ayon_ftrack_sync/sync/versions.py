@@ -242,3 +242,22 @@ def apply_versions(snapshot: VersionsSnapshot, plan: VersionsPlan) -> VersionsSn
         for version in snapshot.ftrack
     )
     return replace(snapshot, ftrack=ftrack, ayon=ayon)
+
+
+def without_foreign_claims(snapshot: VersionsSnapshot) -> VersionsSnapshot:
+    """The snapshot for a *scoped* plan: AYON versions linked (``ftrackId``) to an
+    AssetVersion that is not in ``snapshot.ftrack`` are left out, unless one of those
+    AssetVersions stores their id in ``ayon_id``.
+
+    The full sync sees every AssetVersion, so such a version is claimed by its own
+    AssetVersion before any guess runs; an incremental sync reads only the AssetVersions a
+    batch touched, and without this a touched AssetVersion could guess its way to a version
+    that belongs to another one."""
+    in_scope = {version.id for version in snapshot.ftrack}
+    stored = {version.ayon_id for version in snapshot.ftrack if version.ayon_id}
+    ayon = tuple(
+        version
+        for version in snapshot.ayon
+        if not version.ftrack_id or version.ftrack_id in in_scope or version.id in stored
+    )
+    return replace(snapshot, ayon=ayon)

@@ -104,9 +104,11 @@ class Pipeline:
     async def settle(
         self, project_id: str, *, events: int | None = None, timeout: float = 30.0
     ) -> ProjectSyncStatus:
-        """Wait until every hub event of the project reached its workflow and was handled."""
-        expected = len(hub_updates(self.ftrack, project_id)) if events is None else events
+        """Wait until every hub event of the project reached its workflow and was handled,
+        including the echoes of the sync's own write-back (until the hub is quiet)."""
         handle = self.client.get_workflow_handle(workflow_id_for(project_id))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
 
         async def received() -> int:
             try:
@@ -115,18 +117,24 @@ class Pipeline:
                 return -1
             return status.stats.events_received
 
-        deadline = asyncio.get_running_loop().time() + timeout
-        count = await received()
-        while count < expected:
-            assert asyncio.get_running_loop().time() < deadline, (
-                f"workflow received {count} of {expected} events within {timeout} s"
-            )
-            await asyncio.sleep(0.05)
+        while True:
+            await asyncio.sleep(0.2)  # let the hub publish what was just committed
+            expected = len(set(hub_updates(self.ftrack, project_id))) if events is None else events
             count = await received()
-        for _ in range(5):  # -1: the run continued as new; ask the next run
-            if await handle.execute_update(ProjectSyncWorkflow.flush) >= 0:
-                break
-        return await handle.query(ProjectSyncWorkflow.status)
+            while count < expected:
+                assert loop.time() < deadline, (
+                    f"workflow received {count} of {expected} events within {timeout} s"
+                )
+                await asyncio.sleep(0.05)
+                count = await received()
+            for _ in range(5):  # -1: the run continued as new; ask the next run
+                if await handle.execute_update(ProjectSyncWorkflow.flush) >= 0:
+                    break
+            await asyncio.sleep(0.3)
+            quiet = events is not None or len(set(hub_updates(self.ftrack, project_id))) == expected
+            if quiet and await received() == count:
+                return await handle.query(ProjectSyncWorkflow.status)
+            assert loop.time() < deadline, f"project {project_id} did not settle in {timeout} s"
 
 
 @asynccontextmanager

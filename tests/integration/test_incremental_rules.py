@@ -95,7 +95,11 @@ async def test_create_rename_move_and_delete_reach_ayon(pipe: Pipeline) -> None:
     assert after[moved["id"]]["path"] == "/sq020/sq010sh0020"
     assert after[moved["id"]]["id"] == before[moved["id"]]["id"]
     assert doomed["id"] not in after  # deactivated
-    gone = [e for e in pipe.ayon.control.entities(project, "folder") if e["id"] == before[doomed["id"]]["id"]]
+    gone = [
+        e
+        for e in pipe.ayon.control.entities(project, "folder")
+        if e["id"] == before[doomed["id"]]["id"]
+    ]
     assert gone and gone[0]["active"] is False
     assert sq010["id"] in after
     # write-back of ids and paths, for the children of moved entities too
@@ -167,3 +171,118 @@ async def test_assignees_follow_ftrack(pipe: Pipeline, ayon_server: AyonEmulator
         ui.delete("Appointment", appointment["id"])
     await pipe.settle(project_id)
     assert user["username"] not in linked(pipe.ayon, project)[task["id"]]["assignees"]
+
+
+async def test_folders_with_products_are_immutable(
+    pipe: Pipeline, ayon_server: AyonEmulator
+) -> None:
+    project_id, project = await synced_project(pipe, "imm")
+    ftrack = contexts(pipe.ftrack, project_id)
+    frozen, free = by_name(ftrack, "sq010sh0010"), by_name(ftrack, "sq020sh0010")
+    sq010 = by_name(ftrack, "sq010")
+    synced = linked(pipe.ayon, project)
+    api = ayon_api.ServerAPI(ayon_server.url, token=ayon_server.api_key, sender_type="test")
+    try:
+        api.create_product(project, "renderMain", "render", synced[frozen["id"]]["id"])
+    finally:
+        api.close_session()
+    with pipe.ftrack.control.as_user("jane.doe") as ui:
+        ui.update("Shot", frozen["id"], {"name": "renamed"})
+        ui.update("Sequence", sq010["id"], {"name": "sq010b"})  # an ancestor: frozen too
+        ui.update("Shot", free["id"], {"name": "free_renamed"})
+    await pipe.settle(project_id)
+    after = linked(pipe.ayon, project)
+    assert after[frozen["id"]]["path"] == "/sq010/sq010sh0010"  # unchanged
+    assert after[sq010["id"]]["name"] == "sq010"
+    assert after[free["id"]]["name"] == "free_renamed"
+    flags = contexts(pipe.ftrack, project_id)
+    assert flags[frozen["id"]]["attrs"]["ayon_sync_failed"] is True
+    assert flags[sq010["id"]]["attrs"]["ayon_sync_failed"] is True
+    assert flags[free["id"]]["attrs"]["ayon_sync_failed"] is False
+    events = pipe.ayon.control.events("ftrack.sync.conflict")
+    assert any("immutable_renamed" in str(e.get("payload")) for e in events)
+
+
+async def test_copy_paste_duplicate_ayon_id_is_cleared_on_the_copy(pipe: Pipeline) -> None:
+    """ftrack copies the source's stored `ayon_id` to a pasted entity: the copy must get its
+    own AYON entity and id, and the source keeps its own."""
+    project_id, project = await synced_project(pipe, "cp")
+    ftrack = contexts(pipe.ftrack, project_id)
+    source, sq020 = by_name(ftrack, "sq010sh0010"), by_name(ftrack, "sq020")
+    source_ayon_id = source["attrs"]["ayon_id"]
+    with pipe.ftrack.control.as_user("jane.doe") as ui:
+        copy = ui.create("Shot", {"name": "sq010sh0010", "parent_id": sq020["id"]})
+        ui.set_custom_attribute(copy["id"], "ayon_id", source_ayon_id)
+        ui.set_custom_attribute(copy["id"], "ayon_path", source["attrs"]["ayon_path"])
+    await pipe.settle(project_id)
+    after = linked(pipe.ayon, project)
+    assert after[source["id"]]["id"] == source_ayon_id
+    assert after[copy["id"]]["id"] != source_ayon_id
+    assert after[copy["id"]]["path"] == "/sq020/sq010sh0010"
+    flags = contexts(pipe.ftrack, project_id)
+    assert flags[copy["id"]]["attrs"]["ayon_id"] == after[copy["id"]]["id"]
+    assert flags[source["id"]]["attrs"]["ayon_id"] == source_ayon_id
+    assert_in_sync(pipe.ftrack, pipe.ayon, project_id, project)
+
+
+async def test_unknown_task_type_extends_the_ayon_project(pipe: Pipeline) -> None:
+    project_id, project = await synced_project(pipe, "typ")
+    ftrack = contexts(pipe.ftrack, project_id)
+    shot = by_name(ftrack, "sq010sh0010")
+    project_row = pipe.ftrack.control.query(
+        f'select project_schema.task_type_schema_id from Project where id is "{project_id}"'
+    )[0]
+    type_schema_id = project_row["project_schema"]["task_type_schema_id"]
+    with pipe.ftrack.control.as_user("admin") as admin:  # a studio adds a task type
+        unused = admin.create("Type", {"name": "Matchmove"})
+        admin.create(
+            "TaskTypeSchemaType",
+            {"task_type_schema_id": type_schema_id, "type_id": unused["id"]},
+        )
+    with pipe.ftrack.control.as_user("jane.doe") as ui:
+        task = ui.create(
+            "Task", {"name": "extra", "parent_id": shot["id"], "type_id": unused["id"]}
+        )
+    status = await pipe.settle(project_id)
+    assert status.stats.batches_failed == 0, status.stats.last_error
+    after = linked(pipe.ayon, project)
+    assert task["id"] in after, "the task was not created"
+    assert after[task["id"]]["taskType"].lower() == unused["name"].lower()
+
+
+async def test_two_projects_in_parallel_each_in_order_duplicates_once(pipe: Pipeline) -> None:
+    alpha, alpha_name = await synced_project(pipe, "alpha", sequences=1, shots=2, tasks=0)
+    beta, beta_name = await synced_project(pipe, "beta", sequences=1, shots=2, tasks=0)
+    shots = {pid: by_name(contexts(pipe.ftrack, pid), "sq010sh0010")["id"] for pid in (alpha, beta)}
+    with pipe.ftrack.control.as_user("jane.doe") as ui:
+        for i in range(10):  # interleaved; the last value must win in each project
+            for pid in (alpha, beta):
+                ui.update("Shot", shots[pid], {"description": f"{pid[:4]} take {i}"})
+    # the hub redelivers an event (at-least-once): it must be applied once
+    replayed = _project_events(pipe, beta)[-1]
+    pipe.ftrack.control.emit_event(dict(replayed))
+    for pid, name in ((alpha, alpha_name), (beta, beta_name)):
+        status = await pipe.settle(pid)
+        published = _project_events(pipe, pid)
+        distinct = len({e["id"] for e in published})
+        assert len(published) - distinct == (1 if pid == beta else 0)
+        # the copy is dropped by the leecher (or, after a leecher restart, by the workflow)
+        assert status.stats.events_received - status.stats.events_duplicate == distinct
+        entity = linked(pipe.ayon, name)[shots[pid]]
+        assert entity["attrib"]["description"] == f"{pid[:4]} take 9"
+    assert pipe.leecher.counters.duplicates == 1
+    runs = [
+        await pipe.client.get_workflow_handle(f"ftrack-sync/project/{pid}").describe()
+        for pid in (alpha, beta)
+    ]
+    assert all(r.status is not None and r.status.name == "RUNNING" for r in runs)
+
+
+def _project_events(pipe: Pipeline, project_id: str) -> list[dict[str, Any]]:
+    from ayon_ftrack_sync.sync.events import decode_update
+
+    return [
+        e
+        for e in pipe.ftrack.hub.log
+        if any(p.project_id == project_id for p in decode_update(e).per_project)
+    ]
