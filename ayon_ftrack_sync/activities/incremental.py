@@ -154,7 +154,7 @@ class IncrementalActivities:
             ftrack_project_id,
             ids=scope.contexts,
             subtrees=scope.subtrees,
-            sibling_parents=scope.removed_parents,
+            sibling_parents=scope.vacated_parents,
             mapping=context.mapping,
             ayon_attribute_types=context.attribute_types,
             with_project_values=scope.project,
@@ -247,7 +247,8 @@ class IncrementalActivities:
 
 def _planned_ids(ftrack: FtrackProject, scope: BatchScope) -> set[str]:
     """Touched entities that still exist, the descendants of moved ones (their paths
-    changed) and the siblings of removed ones (one may take over the AYON entity)."""
+    changed) and the unsynced siblings under a parent where a name was freed (one of them
+    may have lost a name clash, or may take over the AYON entity of a removed one)."""
     planned = {fid for fid in scope.contexts if fid in ftrack.nodes}
     children = ftrack.children()
     queue = [fid for fid in scope.subtrees if fid in ftrack.nodes]
@@ -256,8 +257,12 @@ def _planned_ids(ftrack: FtrackProject, scope: BatchScope) -> set[str]:
             if child.id not in planned:
                 planned.add(child.id)
                 queue.append(child.id)
-    for parent in scope.removed_parents:
-        planned.update(child.id for child in children.get(parent, []))
+    for parent in scope.vacated_parents:
+        planned.update(
+            child.id
+            for child in children.get(parent, [])
+            if child.ayon_sync_failed or not child.ayon_id  # may have lost a name clash
+        )
     return planned
 
 

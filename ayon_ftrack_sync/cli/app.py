@@ -12,6 +12,7 @@ import typer
 from ayon_ftrack_sync import __version__
 from ayon_ftrack_sync.cli.config_cmd import show_config
 from ayon_ftrack_sync.cli.context import CliState
+from ayon_ftrack_sync.cli.demo import demo
 from ayon_ftrack_sync.cli.doctor import doctor
 from ayon_ftrack_sync.cli.emulate import emulate_app
 from ayon_ftrack_sync.cli.leecher import leecher
@@ -57,6 +58,7 @@ app.command()(leecher)
 app.command()(doctor)
 app.command()(resync)
 app.command()(status)
+app.command()(demo)
 app.command("config")(show_config)
 app.add_typer(emulate_app, name="emulate")
 

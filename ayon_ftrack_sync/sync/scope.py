@@ -37,14 +37,15 @@ class BatchScope:
 
     `contexts` are TypedContext ids to re-read and re-plan (added, updated, moved, plus tasks
     whose assignments changed); `removed` are TypedContext ids ftrack deleted; `subtrees` are
-    contexts renamed or moved (their descendants' paths changed); `removed_parents` are the
-    parents of removed entities (a same-named sibling may take over the AYON entity).
+    contexts renamed or moved (their descendants' paths changed); `vacated_parents` are the
+    parents a name was freed under (of removed entities, the old parent of moved ones, the
+    parent of renamed ones): a sibling that lost a name clash may now get its AYON entity.
     """
 
     contexts: frozenset[str] = frozenset()
     removed: frozenset[str] = frozenset()
     subtrees: frozenset[str] = frozenset()
-    removed_parents: frozenset[str] = frozenset()
+    vacated_parents: frozenset[str] = frozenset()
     project: bool = False
     #: TypedContext ids at either end of an added or removed dependency
     links: frozenset[str] = frozenset()
@@ -69,7 +70,7 @@ def batch_scope(changes: Iterable[EntityChange]) -> BatchScope:
     contexts: set[str] = set()
     removed: set[str] = set()
     subtrees: set[str] = set()
-    removed_parents: set[str] = set()
+    vacated_parents: set[str] = set()
     links: set[str] = set()
     lists: set[str] = set()
     versions: set[str] = set()
@@ -90,13 +91,17 @@ def batch_scope(changes: Iterable[EntityChange]) -> BatchScope:
                 removed.add(change.entity_id)
                 contexts.discard(change.entity_id)
                 if change.parent_id:
-                    removed_parents.add(change.parent_id)
+                    vacated_parents.add(change.parent_id)
             elif change.action != "add" and change.keys and set(change.keys) <= IGNORED_KEYS:
                 skipped["ignored_keys"] += 1
             else:
                 contexts.add(change.entity_id)
                 if change.action in ("move", "update") and PATH_KEYS & set(change.keys):
                     subtrees.add(change.entity_id)
+                    old_parent = change.changes.get("parent_id")
+                    for parent in (change.parent_id, old_parent.old if old_parent else None):
+                        if isinstance(parent, str) and parent:
+                            vacated_parents.add(parent)
         elif table == "appointment":
             task_id = change.parent_id or _value(change.changes, "context_id")
             if task_id and _value(change.changes, "type") in (None, "assignment"):
@@ -134,7 +139,7 @@ def batch_scope(changes: Iterable[EntityChange]) -> BatchScope:
         contexts=frozenset(contexts),
         removed=frozenset(removed),
         subtrees=frozenset(subtrees - removed),
-        removed_parents=frozenset(removed_parents - removed),
+        vacated_parents=frozenset(vacated_parents - removed),
         project=project,
         links=frozenset(links),
         lists=frozenset(lists),
