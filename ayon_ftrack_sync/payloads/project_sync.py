@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +22,40 @@ class EventBatch(BaseModel):
     events: list[ProjectEvent]
 
 
+class AyonChange(BaseModel):
+    """One AYON event (an `entity.*` / `entity_list.*` change not made by this service).
+
+    Like ftrack events, it only tells the sync *what* changed; the transmit activity reads the
+    current AYON state of that entity and writes the difference to ftrack."""
+
+    #: the AYON source event id (the dedupe key)
+    event_id: str
+    topic: str
+    project_name: str
+    entity_type: str | None = None
+    entity_id: str | None = None
+    user: str | None = None
+    #: the AYON event's summary and (bounded) payload, as the server sent them
+    summary: dict[str, Any] = Field(default_factory=dict)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    #: the enrolled job event, marked finished once Temporal accepted the signal
+    job_id: str | None = None
+
+
+class AyonEventBatch(BaseModel):
+    """What the AYON listener signals: AYON changes of one project."""
+
+    changes: list[AyonChange]
+
+
+class TransmitBatchInput(BaseModel):
+    """AYON changes of one window, for the transmit activity (AYON -> ftrack)."""
+
+    ftrack_project_id: str
+    ayon_project_name: str | None
+    changes: list[AyonChange]
+
+
 class ProjectSyncStats(BaseModel):
     """Counters of the project's sync since the workflow started (carried across runs)."""
 
@@ -32,6 +67,9 @@ class ProjectSyncStats(BaseModel):
     resyncs: int = 0
     last_error: str | None = None
     last_applied_at: datetime | None = None
+    ayon_events_received: int = 0
+    ayon_events_duplicate: int = 0
+    ayon_events_applied: int = 0
 
 
 class ProjectSyncInput(BaseModel):
@@ -40,6 +78,8 @@ class ProjectSyncInput(BaseModel):
     ftrack_project_id: str
     ayon_project_name: str | None = None
     pending: list[ProjectEvent] = Field(default_factory=list)
+    #: AYON changes waiting (AYON -> ftrack)
+    pending_ayon: list[AyonChange] = Field(default_factory=list)
     recent_event_ids: list[str] = Field(default_factory=list)
     stats: ProjectSyncStats = Field(default_factory=ProjectSyncStats)
     max_batch: int = 200
@@ -98,4 +138,5 @@ class ProjectSyncStatus(BaseModel):
     state: str
     pending: int
     resync_running: bool
+    pending_ayon: int = 0
     stats: ProjectSyncStats

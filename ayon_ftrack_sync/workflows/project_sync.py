@@ -1,6 +1,7 @@
 """`ProjectSyncWorkflow`: the long-lived entity workflow of one ftrack project.
 
-It receives event batches by signal (signal-with-start from the leecher), drops duplicates,
+It receives ftrack event batches by signal (signal-with-start from the leecher) and AYON
+changes (from the AYON listener), drops duplicates,
 merges changes over a short window, applies them in order, and moves on when a batch fails
 for good after recording the failure where people look (AYON event, ftrack flag, Web UI).
 A `resync` update runs a full sync as a child while new events wait in the buffer.
@@ -24,11 +25,14 @@ with workflow.unsafe.imports_passed_through():
         MAX_CARRY,
         ApplyBatchInput,
         ApplyBatchResult,
+        AyonChange,
+        AyonEventBatch,
         EventBatch,
         FailureRecord,
         ProjectSyncInput,
         ProjectSyncStatus,
         ResyncRequest,
+        TransmitBatchInput,
     )
     from ayon_ftrack_sync.sync.coalesce import coalesce
     from ayon_ftrack_sync.sync.events import ProjectEvent
@@ -57,6 +61,7 @@ class ProjectSyncWorkflow:
         self._input = request
         self._stats = request.stats.model_copy()
         self._pending: list[ProjectEvent] = list(request.pending)
+        self._pending_ayon: list[AyonChange] = list(request.pending_ayon)
         self._recent: deque[str] = deque(request.recent_event_ids, maxlen=request.dedupe_window)
         self._recent_set: set[str] = set(self._recent)
         self._ayon_project = request.ayon_project_name
@@ -83,6 +88,21 @@ class ProjectSyncWorkflow:
             self._recent_set.add(event.event_id)
             self._pending.append(event)
 
+    @workflow.signal
+    def enqueue_ayon(self, batch: AyonEventBatch) -> None:
+        """AYON changes (AYON -> ftrack); duplicates (same AYON event id) are dropped."""
+        for change in batch.changes:
+            self._stats.ayon_events_received += 1
+            key = f"ayon:{change.event_id}"
+            if key in self._recent_set:
+                self._stats.ayon_events_duplicate += 1
+                continue
+            if len(self._recent) == self._recent.maxlen:
+                self._recent_set.discard(self._recent[0])
+            self._recent.append(key)
+            self._recent_set.add(key)
+            self._pending_ayon.append(change)
+
     @workflow.query
     def status(self) -> ProjectSyncStatus:
         return ProjectSyncStatus(
@@ -90,6 +110,7 @@ class ProjectSyncWorkflow:
             ayon_project_name=self._ayon_project,
             state=self._state.value,
             pending=len(self._pending),
+            pending_ayon=len(self._pending_ayon),
             resync_running=self._resync_running,
             stats=self._stats,
         )
@@ -112,9 +133,19 @@ class ProjectSyncWorkflow:
 
         Returns -1 when the run is about to continue as new: call again (reaches the new run).
         """
-        target = self._stats.events_received - self._stats.events_duplicate
+        stats = self._stats
+        target = stats.events_received - stats.events_duplicate
+        target_ayon = stats.ayon_events_received - stats.ayon_events_duplicate
         await workflow.wait_condition(
-            lambda: (self._handled() >= target and not self._pending) or self._continuing
+            lambda: (
+                (
+                    self._handled() >= target
+                    and stats.ayon_events_applied >= target_ayon
+                    and not self._pending
+                    and not self._pending_ayon
+                )
+                or self._continuing
+            )
         )
         return -1 if self._continuing else self._stats.events_applied
 
@@ -125,7 +156,10 @@ class ProjectSyncWorkflow:
         self._set_state(SyncState.IDLE)
         while True:
             await workflow.wait_condition(
-                lambda: bool(self._pending or self._resync_queue) or self._should_continue()
+                lambda: (
+                    bool(self._pending or self._pending_ayon or self._resync_queue)
+                    or self._should_continue()
+                )
             )
             if self._resync_queue:
                 await self._run_resync()
@@ -133,7 +167,13 @@ class ProjectSyncWorkflow:
             if self._pending:
                 await self._apply_next_batch()
                 continue
-            if self._should_continue() and len(self._pending) <= MAX_CARRY:
+            if self._pending_ayon:
+                await self._transmit_next_batch()
+                continue
+            if (
+                self._should_continue()
+                and len(self._pending) + len(self._pending_ayon) <= MAX_CARRY
+            ):
                 self._continuing = True
                 await workflow.wait_condition(
                     lambda: workflow.all_handlers_finished() or bool(self._resync_queue)
@@ -182,6 +222,50 @@ class ProjectSyncWorkflow:
         self._stats.events_applied += len(batch)
         self._stats.batches_applied += 1
         self._stats.last_applied_at = workflow.now()
+        self._set_state(SyncState.IDLE if not self._pending else SyncState.SYNCING)
+
+    async def _transmit_next_batch(self) -> None:
+        """AYON -> ftrack: the changes that arrived within the window, in one activity."""
+        if len(self._pending_ayon) < self._input.max_batch and not self._resync_queue:
+            try:
+                await workflow.wait_condition(
+                    lambda: len(self._pending_ayon) >= self._input.max_batch or bool(self._pending),
+                    timeout=timedelta(seconds=self._input.window_seconds),
+                )
+            except TimeoutError:
+                pass  # the window closed: send what arrived
+        batch = self._pending_ayon[: self._input.max_batch]
+        del self._pending_ayon[: len(batch)]
+        self._set_state(SyncState.SYNCING)
+        transmit_input = TransmitBatchInput(
+            ftrack_project_id=self._input.ftrack_project_id,
+            ayon_project_name=self._ayon_project,
+            changes=batch,
+        )
+        try:
+            await workflow.execute_activity(
+                "transmit.apply",
+                transmit_input,
+                result_type=ApplyBatchResult,
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(minutes=1),
+                retry_policy=APPLY_RETRY,
+                summary=f"send {len(batch)} AYON change(s) to ftrack",
+            )
+        except ActivityError as err:
+            await self._record_failure(
+                ApplyBatchInput(
+                    ftrack_project_id=self._input.ftrack_project_id,
+                    ayon_project_name=self._ayon_project,
+                    changes=[],
+                    event_ids=[f"ayon:{c.event_id}" for c in batch],
+                ),
+                err,
+            )
+        else:
+            self._stats.batches_applied += 1
+            self._stats.last_applied_at = workflow.now()
+        self._stats.ayon_events_applied += len(batch)  # handled (applied or recorded)
         self._set_state(SyncState.IDLE if not self._pending else SyncState.SYNCING)
 
     async def _record_failure(self, apply_input: ApplyBatchInput, err: ActivityError) -> None:
@@ -260,6 +344,7 @@ class ProjectSyncWorkflow:
             update={
                 "ayon_project_name": self._ayon_project,
                 "pending": self._pending,
+                "pending_ayon": self._pending_ayon,
                 "recent_event_ids": list(self._recent),
                 "stats": self._stats,
             }

@@ -11,6 +11,7 @@ from ayon_ftrack_sync.payloads.project_sync import (
     ApplyBatchInput,
     ApplyBatchResult,
     FailureRecord,
+    TransmitBatchInput,
 )
 
 
@@ -21,9 +22,20 @@ class FakeIncremental:
     applied: list[ApplyBatchInput] = field(default_factory=list)
     failures: list[FailureRecord] = field(default_factory=list)
     poison: set[str] = field(default_factory=set)
+    transmitted: list[TransmitBatchInput] = field(default_factory=list)
 
     def activities(self) -> list[object]:
-        return [self.apply, self.record_failure]
+        return [self.apply, self.record_failure, self.transmit]
+
+    @activity.defn(name="transmit.apply")
+    async def transmit(self, batch: TransmitBatchInput) -> ApplyBatchResult:
+        bad = [c.entity_id for c in batch.changes if c.entity_id in self.poison]
+        if bad:
+            raise ApplicationError(
+                f"cannot send {bad[0]}", type="InvalidChange", non_retryable=True
+            )
+        self.transmitted.append(batch)
+        return ApplyBatchResult(applied=len(batch.changes))
 
     @activity.defn(name="incremental.apply")
     async def apply(self, batch: ApplyBatchInput) -> ApplyBatchResult:

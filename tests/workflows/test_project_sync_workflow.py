@@ -11,7 +11,13 @@ import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from ayon_ftrack_sync.payloads.project_sync import EventBatch, ProjectSyncInput, ResyncRequest
+from ayon_ftrack_sync.payloads.project_sync import (
+    AyonChange,
+    AyonEventBatch,
+    EventBatch,
+    ProjectSyncInput,
+    ResyncRequest,
+)
 from ayon_ftrack_sync.sync.events import EntityChange, ProjectEvent, ValueChange
 from ayon_ftrack_sync.workflows.full_sync import FullSyncWorkflow
 from ayon_ftrack_sync.workflows.project_sync import ProjectSyncWorkflow
@@ -205,3 +211,47 @@ async def test_search_attributes_show_state(
             await asyncio.sleep(0.1)
         await handle.terminate()
     assert found == [handle.id]
+
+
+def ayon_change(event_id: str, entity_id: str) -> AyonChange:
+    return AyonChange(
+        event_id=event_id,
+        topic="entity.folder.attrib_changed",
+        project_name="demo_project",
+        entity_type="folder",
+        entity_id=entity_id,
+    )
+
+
+async def test_ayon_changes_are_deduplicated_sent_in_order_and_failures_recorded(
+    client: Client, task_queue: str, make_worker: WorkerFactory
+) -> None:
+    fake = FakeIncremental(poison={"bad"})
+    async with make_worker(
+        client, activities=fake.activities(), workflows=[ProjectSyncWorkflow, FullSyncWorkflow]
+    ):
+        handle = await start(client, task_queue)
+        await handle.signal(
+            ProjectSyncWorkflow.enqueue_ayon,
+            AyonEventBatch(changes=[ayon_change("a1", "f1"), ayon_change("a2", "f2")]),
+        )
+        await handle.signal(
+            ProjectSyncWorkflow.enqueue_ayon,
+            AyonEventBatch(changes=[ayon_change("a2", "f2"), ayon_change("a3", "f3")]),
+        )
+        await handle.signal(ProjectSyncWorkflow.enqueue, EventBatch(events=[ev("e1", "s1")]))
+        await flush(handle)
+        await handle.signal(
+            ProjectSyncWorkflow.enqueue_ayon, AyonEventBatch(changes=[ayon_change("a4", "bad")])
+        )
+        await flush(handle)
+        status = await handle.query(ProjectSyncWorkflow.status)
+    sent = [c.entity_id for batch in fake.transmitted for c in batch.changes]
+    assert sent == ["f1", "f2", "f3"]
+    assert fake.applied_entities() == ["s1"]
+    assert status.stats.ayon_events_received == 5
+    assert status.stats.ayon_events_duplicate == 1
+    assert status.stats.ayon_events_applied == 4
+    assert status.stats.batches_failed == 1
+    assert status.pending_ayon == 0
+    assert [r.event_ids for r in fake.failures] == [["ayon:a4"]]
