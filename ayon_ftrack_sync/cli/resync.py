@@ -1,13 +1,15 @@
 """`ayon-ftrack-sync resync PROJECT`: run a full ftrack -> AYON sync and follow it.
 
-The sync itself runs in the workers (a `FullSyncWorkflow`); this command resolves the project,
-starts the workflow (or follows one already running), shows progress from the workflow's
-`progress` query and its activity heartbeats, and prints the report.
+The sync runs in the workers: the command sends the `resync` update to the project's
+`ProjectSyncWorkflow` (starting it if needed), which runs a `FullSyncWorkflow` child while
+the project's incremental changes wait. Progress comes from the child's `progress` query and
+its activity heartbeats; the report is the update's result.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Annotated, Any
 
 import typer
@@ -17,23 +19,24 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
     WorkflowExecutionStatus,
-    WorkflowFailureError,
     WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateHandle,
+    WorkflowUpdateStage,
 )
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import (
-    WorkflowAlreadyStartedError,
 )
 
 from ayon_ftrack_sync.cli.context import console, error_console, fail, state
 from ayon_ftrack_sync.config import AppConfig
 from ayon_ftrack_sync.payloads.full_sync import FullSyncInput, FullSyncReport, Phase
+from ayon_ftrack_sync.payloads.project_sync import ProjectSyncInput, ResyncRequest
 from ayon_ftrack_sync.temporal import (
     AYON_PROJECT,
     FTRACK_PROJECT_ID,
@@ -44,6 +47,7 @@ from ayon_ftrack_sync.temporal import (
 )
 from ayon_ftrack_sync.temporal.failures import root_message
 from ayon_ftrack_sync.workflows.full_sync import FullSyncWorkflow
+from ayon_ftrack_sync.workflows.project_sync import ProjectSyncWorkflow, workflow_id_for
 
 PHASES = list(Phase)
 
@@ -106,51 +110,90 @@ async def _run(config: AppConfig, request: FullSyncInput, ayon_name: str, wait: 
     except TemporalUnavailable as exc:
         error_console.print(f"[bold red]error:[/] {escape(str(exc))}")
         return 1
-    try:
-        handle: WorkflowHandle[Any, FullSyncReport] = await client.start_workflow(
-            FullSyncWorkflow.run,
-            request,
-            id=full_sync_workflow_id(request.ftrack_project_id),
+    project_id = request.ftrack_project_id
+    # the project's own workflow runs the full sync as a child, so it never races the
+    # incremental changes of the same project (those wait until it is done)
+    update: WorkflowUpdateHandle[FullSyncReport] = await client.start_update_with_start_workflow(
+        ProjectSyncWorkflow.resync,
+        ResyncRequest(
+            dry_run=request.dry_run,
+            requested_by=request.requested_by,
+            create_project=request.create_project,
+            ayon_project_name=request.ayon_project_name,
+        ),
+        id=f"resync-{uuid.uuid4().hex[:12]}",
+        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        start_workflow_operation=WithStartWorkflowOperation(
+            ProjectSyncWorkflow.run,
+            ProjectSyncInput(
+                ftrack_project_id=project_id, ayon_project_name=request.ayon_project_name
+            ),
+            id=workflow_id_for(project_id),
             task_queue=config.temporal.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             search_attributes=TypedSearchAttributes(
                 [
-                    SearchAttributePair(FTRACK_PROJECT_ID, request.ftrack_project_id),
+                    SearchAttributePair(FTRACK_PROJECT_ID, project_id),
                     SearchAttributePair(AYON_PROJECT, ayon_name),
-                    SearchAttributePair(SYNC_STATE, SyncState.RESYNCING.value),
+                    SearchAttributePair(SYNC_STATE, SyncState.IDLE.value),
                 ]
             ),
-            static_summary=f"full sync of {ayon_name}" + (" (dry run)" if request.dry_run else ""),
-        )
-        verb = "Started"
-    except WorkflowAlreadyStartedError:
-        handle = client.get_workflow_handle_for(
-            FullSyncWorkflow.run, full_sync_workflow_id(request.ftrack_project_id)
-        )
-        verb = "A full sync is already running; following it for"
-    console.print(f"{verb} [bold]{escape(ayon_name)}[/] (workflow {escape(handle.id)})")
+            static_summary=f"ftrack sync of {ayon_name}",
+        ),
+    )
+    kind = "dry run of a full sync" if request.dry_run else "full sync"
+    console.print(
+        f"Requested a {kind} of [bold]{escape(ayon_name)}[/] "
+        f"(workflow {escape(workflow_id_for(project_id))})"
+    )
     if not wait:
         return 0
+    project = client.get_workflow_handle_for(ProjectSyncWorkflow.run, workflow_id_for(project_id))
     try:
-        report = await _follow(handle)
-    except WorkflowFailureError as exc:
+        report = await _follow(update, project, client)
+    except WorkflowUpdateFailedError as exc:
         error_console.print(f"[bold red]full sync failed:[/] {escape(root_message(exc))}")
         return 1
     _print_report(report)
     return 0
 
 
-async def _follow(handle: WorkflowHandle[Any, FullSyncReport]) -> FullSyncReport:
-    result = asyncio.ensure_future(handle.result())
+async def _follow(
+    result_source: WorkflowUpdateHandle[FullSyncReport] | WorkflowHandle[Any, FullSyncReport],
+    project: WorkflowHandle[Any, Any] | None = None,
+    client: Client | None = None,
+) -> FullSyncReport:
+    """Live progress until the full sync ends. `result_source` is the resync update (the
+    child's id comes from the project workflow's status) or a full-sync workflow handle."""
+    result = asyncio.ensure_future(result_source.result())
+    child: WorkflowHandle[Any, Any] | None = (
+        result_source if isinstance(result_source, WorkflowHandle) else None
+    )
     with Live(Text("starting..."), console=console, refresh_per_second=4, transient=True) as live:
         while not result.done():
-            live.update(await _progress_view(handle))
+            if child is None and project is not None and client is not None:
+                child = await _running_child(client, project)
+            if child is not None:
+                live.update(await _progress_view(child))
+            else:
+                live.update(Text("waiting for the project's earlier work to finish..."))
             try:
                 await asyncio.wait_for(asyncio.shield(result), timeout=0.5)
             except TimeoutError:
                 pass
     return result.result()
+
+
+async def _running_child(
+    client: Client, project: WorkflowHandle[Any, Any]
+) -> WorkflowHandle[Any, Any] | None:
+    try:
+        status = await project.query(ProjectSyncWorkflow.status)
+    except Exception:  # the workflow task that starts the run may not have run yet
+        return None
+    if not status.resync_workflow_id:
+        return None
+    return client.get_workflow_handle(status.resync_workflow_id)
 
 
 async def _progress_view(handle: WorkflowHandle[Any, Any]) -> Group:

@@ -128,6 +128,10 @@ class FailureRecord(BaseModel):
 class ResyncRequest(BaseModel):
     dry_run: bool = False
     requested_by: str = "cli"
+    #: create the AYON project when it does not exist
+    create_project: bool = False
+    #: AYON project name when it differs from the ftrack full name
+    ayon_project_name: str | None = None
 
 
 class ProjectSyncStatus(BaseModel):
@@ -139,4 +143,6 @@ class ProjectSyncStatus(BaseModel):
     pending: int
     resync_running: bool
     pending_ayon: int = 0
+    #: the running full sync (child workflow), for progress
+    resync_workflow_id: str | None = None
     stats: ProjectSyncStats

@@ -69,6 +69,7 @@ class ProjectSyncWorkflow:
         self._resync_queue: list[tuple[int, ResyncRequest]] = []
         self._resync_results: dict[int, FullSyncReport | str] = {}
         self._resync_running = False
+        self._resync_child: str | None = None
         self._next_ticket = 0
         self._continuing = False
 
@@ -112,6 +113,7 @@ class ProjectSyncWorkflow:
             pending=len(self._pending),
             pending_ayon=len(self._pending_ayon),
             resync_running=self._resync_running,
+            resync_workflow_id=self._resync_child if self._resync_running else None,
             stats=self._stats,
         )
 
@@ -300,17 +302,21 @@ class ProjectSyncWorkflow:
         self._resync_running = True
         self._set_state(SyncState.RESYNCING)
         self._stats.resyncs += 1
+        child_id = f"{workflow.info().workflow_id}/full-sync/{workflow.uuid4().hex[:12]}"
+        self._resync_child = child_id
         try:
             report = await workflow.execute_child_workflow(
                 FullSyncWorkflow.run,
                 FullSyncInput(
                     ftrack_project_id=self._input.ftrack_project_id,
-                    ayon_project_name=self._ayon_project,
+                    ayon_project_name=request.ayon_project_name or self._ayon_project,
                     dry_run=request.dry_run,
+                    create_project=request.create_project,
                     requested_by=request.requested_by,
                 ),
-                id=f"{workflow.info().workflow_id}/full-sync/{workflow.uuid4().hex[:12]}",
-                static_summary=f"full sync of {self._name()}",
+                id=child_id,
+                static_summary=f"full sync of {self._name()}"
+                + (" (dry run)" if request.dry_run else ""),
             )
         except ChildWorkflowError as err:
             text = root_message(err)
@@ -318,8 +324,10 @@ class ProjectSyncWorkflow:
             self._resync_results[ticket] = self._stats.last_error
             self._set_state(SyncState.FAILING)
         else:
-            self._ayon_project = report.project.ayon_project_name
-            workflow.upsert_search_attributes([AYON_PROJECT.value_set(self._ayon_project)])
+            keep = request.dry_run and self._ayon_project is not None
+            if not (keep and workflow.patched("dry-run-keeps-ayon-project")):
+                self._ayon_project = report.project.ayon_project_name
+                workflow.upsert_search_attributes([AYON_PROJECT.value_set(self._ayon_project)])
             self._resync_results[ticket] = report
             self._set_state(SyncState.IDLE)
         finally:

@@ -12,6 +12,7 @@ from ayon_ftrack_sync.activities import build_activities
 from ayon_ftrack_sync.emulators.ayon import AyonEmulator
 from ayon_ftrack_sync.emulators.ftrack import FtrackEmulator
 from ayon_ftrack_sync.workflows import WORKFLOWS
+from ayon_ftrack_sync.workflows.project_sync import ProjectSyncWorkflow, workflow_id_for
 from tests.conftest import WorkerFactory
 from tests.helpers import cli_env, local_binary, sync_config, sync_env, temporal_address
 
@@ -35,7 +36,7 @@ async def test_resync_creates_syncs_reports_and_a_dry_run_changes_nothing(
     ftrack_server: FtrackEmulator,
     ayon_server: AyonEmulator,
 ) -> None:
-    ftrack_server.control.generate_project("cli", sequences=1, shots=2, tasks=2)
+    project_id = ftrack_server.control.generate_project("cli", sequences=1, shots=2, tasks=2)
     config = sync_config(tmp_path, ftrack_server, ayon_server)
     env = sync_env(
         tmp_path,
@@ -53,6 +54,13 @@ async def test_resync_creates_syncs_reports_and_a_dry_run_changes_nothing(
         )
         dry = await asyncio.to_thread(run_cli, tmp_path, "resync", "Cli", "--dry-run", env=env)
         unknown = await asyncio.to_thread(run_cli, tmp_path, "resync", "nope", env=env)
+        # every full sync ran as a child of the project's own workflow (serialised with
+        # its incremental changes)
+        project = temporal_env.client.get_workflow_handle(workflow_id_for(project_id))
+        status = await project.query(ProjectSyncWorkflow.status)
+        await project.terminate()
+    assert status.stats.resyncs == 3
+    assert status.ayon_project_name == "Cli"
     assert missing.returncode == 1
     assert "AYON project 'Cli' does not exist" in missing.stderr
     assert "--create-project" in missing.stderr
