@@ -111,14 +111,65 @@ async def project_sync(client: Client, task_queue: str) -> WorkflowHandle:
     return handle
 
 
+async def project_sync_two_way(client: Client, task_queue: str) -> WorkflowHandle:
+    """ftrack events and AYON changes interleaved, a duplicate AYON change, a failing AYON
+    batch, and a dry-run resync requested with a project name."""
+    from ayon_ftrack_sync.payloads.project_sync import (
+        AyonEventBatch,
+        EventBatch,
+        ProjectSyncInput,
+        ResyncRequest,
+    )
+    from ayon_ftrack_sync.workflows.full_sync import FullSyncWorkflow
+    from ayon_ftrack_sync.workflows.project_sync import ProjectSyncWorkflow
+    from tests.workflows.full_sync_fakes import FakeFullSync
+    from tests.workflows.project_sync_fakes import FakeIncremental
+    from tests.workflows.test_project_sync_workflow import ayon_change, ev
+
+    fake = FakeIncremental(poison={"bad"})
+    full = FakeFullSync()
+    queue = f"{task_queue}-project-sync-two-way"
+    with ThreadPoolExecutor(max_workers=32) as executor:
+        worker = build_worker(
+            client,
+            queue,
+            activities=[*fake.activities(), *full.activities()],  # type: ignore[list-item]
+            workflows=[ProjectSyncWorkflow, FullSyncWorkflow],
+            executor=executor,
+        )
+        async with worker:
+            handle = await client.start_workflow(
+                ProjectSyncWorkflow.run,
+                ProjectSyncInput(ftrack_project_id="ftrack-proj", window_seconds=0.05),
+                id="project_sync_two_way",
+                task_queue=queue,
+            )
+            changes = [ayon_change("a1", "f1"), ayon_change("a1", "f1"), ayon_change("a2", "f2")]
+            await handle.signal(ProjectSyncWorkflow.enqueue_ayon, AyonEventBatch(changes=changes))
+            await handle.signal(ProjectSyncWorkflow.enqueue, EventBatch(events=[ev("e1", "a")]))
+            await handle.execute_update(ProjectSyncWorkflow.flush)
+            bad = AyonEventBatch(changes=[ayon_change("a3", "bad")])
+            await handle.signal(ProjectSyncWorkflow.enqueue_ayon, bad)
+            await handle.execute_update(ProjectSyncWorkflow.flush)
+            await handle.execute_update(
+                ProjectSyncWorkflow.resync,
+                ResyncRequest(dry_run=True, ayon_project_name="demo_project"),
+            )
+            await handle.terminate()
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "health_check": health_check,
     "full_sync": full_sync,
     "project_sync": project_sync,
+    "project_sync_two_way": project_sync_two_way,
 }
 
 
-async def record() -> None:
+async def record(names: list[str]) -> None:
+    """Record the named scenarios (all without names). Keep old histories when adding a
+    scenario: replaying them proves the new code still runs the old workflows."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(local_binary("temporal")),
         data_converter=pydantic_data_converter,
@@ -134,6 +185,8 @@ async def record() -> None:
             )
             async with worker:
                 for name, scenario in SCENARIOS.items():
+                    if names and name not in names:
+                        continue
                     handle = await scenario(env.client, "record-histories")
                     history = await handle.fetch_history()
                     (HERE / f"{name}.json").write_text(history.to_json())
@@ -146,6 +199,6 @@ if __name__ == "__main__":
     import os
     import sys
 
-    asyncio.run(record())
+    asyncio.run(record(sys.argv[1:]))
     sys.stdout.flush()
     os._exit(0)  # the Temporal core can abort during interpreter finalisation (sdk-python#300)
