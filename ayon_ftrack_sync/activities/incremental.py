@@ -163,20 +163,26 @@ class IncrementalActivities:
         ftrack = fread.project
         planned = _planned_ids(ftrack, scope)
         removed = set(scope.removed) | set(fread.missing)
-        aread = _read_ayon(conn, project_name, ftrack, planned, removed, context)
+        # siblings matter only where a name may change or appear: guess from the stored
+        # `ayon_id` first, read more if AYON says otherwise
+        hinted = {fid for fid in planned if not ftrack.nodes[fid].ayon_id}
+        parents = _sibling_parents(ftrack, planned, scope, hinted)
+        aread = _read_ayon(conn, project_name, ftrack, planned, removed, parents, context)
         # an ancestor that is not in AYON yet is created with its child
         linked = {n.ftrack_id for n in aread.project.nodes.values() if n.ftrack_id}
         unsynced = {
             a for fid in planned for a in _ancestors(ftrack, fid) if a not in linked
         } - planned
-        if unsynced:
-            planned |= unsynced
-            aread = _read_ayon(conn, project_name, ftrack, planned, removed, context)
+        planned |= unsynced
+        needed = _sibling_parents(ftrack, planned, scope, planned - linked)
+        if unsynced or not needed <= parents:
+            parents |= needed
+            aread = _read_ayon(conn, project_name, ftrack, planned, removed, parents, context)
         if _needs_anatomy(ftrack, planned, aread):
             anatomy = sync_anatomy(conn, ftrack_project_id, project_name)
             outcome.add({f"anatomy.{k}": v for k, v in anatomy.counts.items()})
             outcome.ftrack_requests += anatomy.ftrack_requests
-            aread = _read_ayon(conn, project_name, ftrack, planned, removed, context)
+            aread = _read_ayon(conn, project_name, ftrack, planned, removed, parents, context)
         others = {
             fid
             for n in aread.project.nodes.values()
@@ -191,6 +197,13 @@ class IncrementalActivities:
         if any(ftrack.nodes[f].kind is Kind.TASK for f in planned if f in ftrack.nodes):
             users = _user_map(conn, fread)
             ftrack = with_assignees(ftrack, fread.assignments, users)
+        outcome.add(
+            {
+                "read.ftrack_entities": len(ftrack.nodes),
+                "read.ayon_entities": len(aread.project.nodes),
+                "planned": len(planned),
+            }
+        )
         plan = plan_hierarchy(
             ftrack,
             aread.project,
@@ -277,12 +290,24 @@ def _ancestors(ftrack: FtrackProject, fid: str) -> list[str]:
     return found
 
 
+def _sibling_parents(
+    ftrack: FtrackProject, planned: set[str], scope: BatchScope, unlinked: set[str]
+) -> set[str]:
+    """ftrack parents whose AYON children the planner must see: where an entity is renamed,
+    moved in, or new in AYON (name clashes, adoption), and where a name was freed."""
+    touched = (planned & (scope.subtrees | unlinked)) | {
+        fid for fid in planned if ftrack.nodes[fid].parent_id in scope.vacated_parents
+    }
+    return {ftrack.nodes[fid].parent_id for fid in touched if fid in ftrack.nodes}
+
+
 def _read_ayon(
     conn: Connections,
     project_name: str,
     ftrack: FtrackProject,
     planned: set[str],
     removed: set[str],
+    parents: set[str],
     context: SyncContext,
 ) -> ScopedAyonRead:
     stored = {
@@ -290,7 +315,6 @@ def _read_ayon(
         for fid in planned
         if (node := ftrack.nodes.get(fid)) is not None and node.ayon_id and is_ayon_id(node.ayon_id)
     }
-    parents = {ftrack.nodes[fid].parent_id for fid in planned if fid in ftrack.nodes}
     return read_ayon_scope(
         conn.ayon(),
         project_name,

@@ -6,6 +6,7 @@ a full resync afterwards finds nothing left to do (incremental and full sync agr
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -286,3 +287,41 @@ def _project_events(pipe: Pipeline, project_id: str) -> list[dict[str, Any]]:
         for e in pipe.ftrack.hub.log
         if any(p.project_id == project_id for p in decode_update(e).per_project)
     ]
+
+
+async def test_a_batch_reads_only_what_it_touches(pipe: Pipeline) -> None:
+    """No project scans per event: in a ~1,300-entity project, editing one shot reads that
+    shot, its ancestors and nothing else, with a few requests per side."""
+    from temporalio.testing import ActivityEnvironment
+
+    from ayon_ftrack_sync.activities.incremental import IncrementalActivities
+    from ayon_ftrack_sync.payloads.project_sync import ApplyBatchInput
+    from ayon_ftrack_sync.sync.coalesce import coalesce
+    from ayon_ftrack_sync.sync.events import decode_update
+
+    project_id, project = await synced_project(pipe, "big", sequences=20, shots=20, tasks=2)
+    shot = by_name(contexts(pipe.ftrack, project_id), "sq010sh0010")
+    seen = {e["id"] for e in _project_events(pipe, project_id)}
+    with pipe.ftrack.control.as_user("jane.doe") as ui:
+        ui.update("Shot", shot["id"], {"description": "only this"})
+        ui.set_custom_attribute(shot["id"], "frameStart", 1009.0)
+    await pipe.settle(project_id)
+    fresh = [e for e in _project_events(pipe, project_id) if e["id"] not in seen]
+    events = [part for e in fresh for part in decode_update(e).per_project]
+    merged = coalesce(events)
+    # applied again by hand (the workflow already did): reads are the same, writes none
+    result = await asyncio.to_thread(
+        ActivityEnvironment().run,
+        IncrementalActivities(pipe.config).apply,
+        ApplyBatchInput(
+            ftrack_project_id=project_id,
+            ayon_project_name=project,
+            changes=merged.changes,
+            event_ids=merged.event_ids,
+        ),
+    )
+    assert linked(pipe.ayon, project)[shot["id"]]["attrib"]["description"] == "only this"
+    assert result.counts["read.ftrack_entities"] <= 3  # the shot and its sequence
+    assert result.counts["read.ayon_entities"] <= 3  # no siblings: nothing renamed or new
+    assert result.ftrack_requests <= 4 and result.ayon_requests <= 8, result
+    assert not {k for k in result.counts if k in ("created", "updated", "ftrack_writes")}
