@@ -10,6 +10,7 @@ malformed values can do no harm: at worst it makes the sync look at an entity.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,9 +160,20 @@ class IncrementalActivities:
             ayon_attribute_types=context.attribute_types,
             with_project_values=scope.project,
         )
+        planned, revived = _planned_ids(fread.project, scope)
+        if revived:  # their children could not sync while they failed: now they may
+            more = read_ftrack_scope(
+                session,
+                ftrack_project_id,
+                ids=(),
+                subtrees=revived,
+                mapping=context.mapping,
+                ayon_attribute_types=context.attribute_types,
+            )
+            fread = _merged(fread, more)
+            planned |= _descendants(fread.project, revived)
         outcome.ftrack_requests += fread.requests
         ftrack = fread.project
-        planned = _planned_ids(ftrack, scope)
         removed = set(scope.removed) | set(fread.missing)
         # siblings matter only where a name may change or appear: guess from the stored
         # `ayon_id` first, read more if AYON says otherwise
@@ -258,25 +270,46 @@ class IncrementalActivities:
         )
 
 
-def _planned_ids(ftrack: FtrackProject, scope: BatchScope) -> set[str]:
-    """Touched entities that still exist, the descendants of moved ones (their paths
-    changed) and the unsynced siblings under a parent where a name was freed (one of them
-    may have lost a name clash, or may take over the AYON entity of a removed one)."""
+def _planned_ids(ftrack: FtrackProject, scope: BatchScope) -> tuple[set[str], set[str]]:
+    """Touched entities that still exist and the descendants of moved ones (their paths
+    changed); and, separately, the unsynced siblings under a parent where a name was freed
+    (one of them may have lost a name clash, or may take over a removed one's AYON entity)."""
     planned = {fid for fid in scope.contexts if fid in ftrack.nodes}
+    planned |= _descendants(ftrack, {fid for fid in scope.subtrees if fid in ftrack.nodes})
     children = ftrack.children()
-    queue = [fid for fid in scope.subtrees if fid in ftrack.nodes]
+    revived = {
+        child.id
+        for parent in scope.vacated_parents
+        for child in children.get(parent, [])
+        if child.ayon_sync_failed or not child.ayon_id
+    }
+    return planned | revived, revived
+
+
+def _descendants(ftrack: FtrackProject, roots: set[str]) -> set[str]:
+    children = ftrack.children()
+    found: set[str] = set()
+    queue = list(roots)
     while queue:
         for child in children.get(queue.pop(), []):
-            if child.id not in planned:
-                planned.add(child.id)
+            if child.id not in found:
+                found.add(child.id)
                 queue.append(child.id)
-    for parent in scope.vacated_parents:
-        planned.update(
-            child.id
-            for child in children.get(parent, [])
-            if child.ayon_sync_failed or not child.ayon_id  # may have lost a name clash
-        )
-    return planned
+    return found
+
+
+def _merged(first: ScopedRead, second: ScopedRead) -> ScopedRead:
+    """Two scoped reads of one project as one."""
+    assignments = {**first.assignments, **second.assignments}
+    return dataclasses.replace(
+        first,
+        project=dataclasses.replace(
+            first.project, nodes={**first.project.nodes, **second.project.nodes}
+        ),
+        assignments=assignments,
+        problems=first.problems + second.problems,
+        requests=first.requests + second.requests,
+    )
 
 
 def _ancestors(ftrack: FtrackProject, fid: str) -> list[str]:

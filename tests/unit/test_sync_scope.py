@@ -118,11 +118,12 @@ def test_scoped_plan_of_the_touched_entities_agrees_with_a_full_sync(data: st.Da
     scope = changed | _subtree(edited_ftrack, moved)
     vacated = {ftrack.nodes[fid].parent_id for fid in removed | moved}
     vacated |= {edited_ftrack.nodes[fid].parent_id for fid in moved}
-    scope |= {
+    revived = {
         n.id
         for n in edited_ftrack.nodes.values()
         if n.parent_id in vacated - removed and (n.ayon_sync_failed or not n.ayon_id)
     }
+    scope |= revived | _subtree(edited_ftrack, revived)
     options = PlanOptions(scope=frozenset(scope), alive=frozenset(edited_ftrack.nodes))
     before = ayon
     ftrack2, ayon2, plan = sync(edited_ftrack, ayon, options)
