@@ -325,3 +325,36 @@ async def test_a_batch_reads_only_what_it_touches(pipe: Pipeline) -> None:
     assert result.counts["read.ayon_entities"] <= 3  # no siblings: nothing renamed or new
     assert result.ftrack_requests <= 4 and result.ayon_requests <= 8, result
     assert not {k for k in result.counts if k in ("created", "updated", "ftrack_writes")}
+
+
+async def test_links_follow_ftrack_dependencies(pipe: Pipeline, tmp_path: Path) -> None:
+    import json
+
+    from tests.integration.incremental_support import settings_document
+
+    (tmp_path / "settings.json").write_text(json.dumps(settings_document("breakdown")))
+    project_id, project = await synced_project(pipe, "lnk", sequences=1, shots=3, tasks=0)
+    ftrack = contexts(pipe.ftrack, project_id)
+    a, b = by_name(ftrack, "sq010sh0010"), by_name(ftrack, "sq010sh0020")
+    with pipe.ftrack.control.as_user("jane.doe") as ui:
+        link = ui.create("TypedContextLink", {"from_id": a["id"], "to_id": b["id"]})
+    await pipe.settle(project_id)
+    synced = linked(pipe.ayon, project)
+    api = ayon_api.ServerAPI(pipe.ayon.url, token=pipe.ayon.api_key)
+    try:
+
+        def out_links() -> set[tuple[str, str]]:
+            found = api.get_folders_links(project, link_types=["breakdown"], link_direction="out")
+            return {
+                (folder_id, link["entityId"])
+                for folder_id, links in found.items()
+                for link in links
+            }
+
+        assert out_links() == {(synced[a["id"]]["id"], synced[b["id"]]["id"])}
+        with pipe.ftrack.control.as_user("jane.doe") as ui:
+            ui.delete("TypedContextLink", link["id"])
+        await pipe.settle(project_id)
+        assert out_links() == set()
+    finally:
+        api.close_session()
