@@ -18,8 +18,10 @@ def build_activities(config: AppConfig | None = None) -> Sequence[Callable[..., 
         from ayon_ftrack_sync.activities.full_sync import FullSyncActivities
         from ayon_ftrack_sync.activities.full_sync_extras import FullSyncExtrasActivities
         from ayon_ftrack_sync.activities.incremental import IncrementalActivities
+        from ayon_ftrack_sync.activities.transmit import TransmitActivities
 
         activities += FullSyncActivities(config).all()
         activities += FullSyncExtrasActivities(config).all()
         activities += IncrementalActivities(config).all()
+        activities += TransmitActivities(config).all()
     return activities

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from ayon_ftrack_sync import __version__
+from ayon_ftrack_sync.cli.ayon_listener import ayon_listener
 from ayon_ftrack_sync.cli.config_cmd import show_config
 from ayon_ftrack_sync.cli.context import CliState
 from ayon_ftrack_sync.cli.demo import demo
@@ -55,6 +56,7 @@ def main_options(
 app.command()(server)
 app.command()(worker)
 app.command()(leecher)
+app.command()(ayon_listener)
 app.command()(doctor)
 app.command()(resync)
 app.command()(status)

@@ -165,5 +165,8 @@ async def run_worker(
             counters.completed,
             counters.failed,
         )
+    from ayon_ftrack_sync.activities.connections import close_idle_connections
+
+    close_idle_connections()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.remove_signal_handler(signum)

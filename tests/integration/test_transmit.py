@@ -1,0 +1,379 @@
+"""AYON -> ftrack (the transmit activity) through the real clients, both emulators, a real
+worker and the real `ProjectSyncWorkflow`.
+
+A project is generated in ftrack and fully synced; a user then changes AYON through
+ayon_api (sender type `test`). The AYON listener is not part of this test: the test signals
+`enqueue_ayon` itself with `AyonChange`s built from the AYON emulator's events (entity list
+events by hand: the emulator does not emit them), then checks ftrack. Then the echo: the
+ftrack events of the transmit's writes come back through the hub and the leecher, and the
+incremental sync must write nothing to AYON (its activity results, read from the workflow
+history, count no writes), AYON must still hold the user's change, and a full resync must
+write nothing either.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import ayon_api
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from ayon_ftrack_sync.activities.incremental_extras import WRITE_KEYS
+from ayon_ftrack_sync.emulators.ayon import AyonEmulator
+from ayon_ftrack_sync.emulators.ftrack import FtrackEmulator
+from ayon_ftrack_sync.payloads.project_sync import AyonChange, AyonEventBatch
+from ayon_ftrack_sync.sync.identity import ftrack_id_for
+from ayon_ftrack_sync.workflows.project_sync import ProjectSyncWorkflow, workflow_id_for
+from tests.conftest import WorkerFactory
+from tests.helpers import temporal_address
+from tests.integration.incremental_support import Pipeline, pipeline
+from tests.integration.test_full_sync_rules import by_name, contexts, linked
+from tests.integration.test_incremental_rules import resync_writes_nothing, synced_project
+
+#: incremental-sync result counts that mean "wrote something"
+ECHO_WRITES = frozenset({"created", "updated", "deactivated", "ftrack_writes", "project.updated"})
+
+
+@pytest.fixture
+async def pipe(
+    tmp_path: Path,
+    temporal_env: WorkflowEnvironment,
+    make_worker: WorkerFactory,
+    task_queue: str,
+    ftrack_server: FtrackEmulator,
+    ayon_server: AyonEmulator,
+) -> AsyncIterator[Pipeline]:
+    async with pipeline(
+        tmp_path,
+        temporal_env.client,
+        temporal_address(temporal_env),
+        make_worker,
+        task_queue,
+        ftrack_server,
+        ayon_server,
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def user_api(ayon_server: AyonEmulator) -> Iterator[ayon_api.ServerAPI]:
+    """ayon_api as a person would use it (not the sync's sender type)."""
+    api = ayon_api.ServerAPI(ayon_server.url, token=ayon_server.api_key, sender_type="test")
+    try:
+        yield api
+    finally:
+        api.close_session()
+
+
+def mark(pipe: Pipeline) -> int:
+    return len(pipe.ayon.control.events())
+
+
+def ayon_changes(pipe: Pipeline, project: str, since: int) -> list[AyonChange]:
+    """What the AYON listener would enroll: `entity.*` events of other senders."""
+    changes = []
+    for event in pipe.ayon.control.events()[since:]:
+        topic = str(event["topic"])
+        if not topic.startswith("entity.") or event.get("project") != project:
+            continue
+        if event.get("senderType") == "ftrack":
+            continue
+        summary = dict(event.get("summary") or {})
+        changes.append(
+            AyonChange(
+                event_id=str(event["id"]),
+                topic=topic,
+                project_name=project,
+                entity_type=topic.split(".")[1],
+                entity_id=summary.get("entityId"),
+                user=event.get("user"),
+                summary=summary,
+                payload=dict(event.get("payload") or {}),
+            )
+        )
+    return changes
+
+
+async def _history(pipe: Pipeline, project_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """(activity name, decoded result) of every completed activity, in order."""
+    handle = pipe.client.get_workflow_handle(workflow_id_for(project_id))
+    scheduled: dict[int, str] = {}
+    results: list[tuple[str, dict[str, Any]]] = []
+    async for event in handle.fetch_history_events():
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            name = event.activity_task_scheduled_event_attributes.activity_type.name
+            scheduled[event.event_id] = name
+        elif event.HasField("activity_task_completed_event_attributes"):
+            attrs = event.activity_task_completed_event_attributes
+            name = scheduled.get(attrs.scheduled_event_id, "")
+            payloads = attrs.result.payloads
+            data = json.loads(payloads[0].data) if payloads else {}
+            results.append((name, data if isinstance(data, dict) else {}))
+    return results
+
+
+async def transmit(
+    pipe: Pipeline, project_id: str, project: str, since: int, *extra: AyonChange
+) -> dict[str, Any]:
+    """Send the AYON changes since `since` to the workflow, wait until they and their echo
+    are handled; returns the transmit result. Asserts the echo wrote nothing to AYON."""
+    changes = [*ayon_changes(pipe, project, since), *extra]
+    assert changes, "no AYON change to send"
+    before = len(await _history(pipe, project_id))
+    handle = pipe.client.get_workflow_handle(workflow_id_for(project_id))
+    await handle.signal(ProjectSyncWorkflow.enqueue_ayon, AyonEventBatch(changes=changes))
+    for _ in range(5):
+        if await handle.execute_update(ProjectSyncWorkflow.flush) >= 0:
+            break
+    status = await pipe.settle(project_id)
+    assert status.stats.batches_failed == 0, status.stats.last_error
+    done = (await _history(pipe, project_id))[before:]
+    transmits = [result for name, result in done if name == "transmit.apply"]
+    assert transmits, "the transmit activity did not run"
+    seen = False
+    echo: dict[str, int] = {}
+    for name, result in done:
+        seen = seen or name == "transmit.apply"
+        if seen and name == "incremental.apply":
+            for key, value in (result.get("counts") or {}).items():
+                if (key in ECHO_WRITES or key in WRITE_KEYS) and value:
+                    echo[key] = echo.get(key, 0) + value
+    assert echo == {}, f"the echo wrote to AYON: {echo}"
+    return transmits[-1]
+
+
+def ftrack_values(pipe: Pipeline, entity_id: str) -> dict[str, Any]:
+    rows = pipe.ftrack.control.query(
+        "select configuration_id, value, configuration.key from CustomAttributeValue "
+        f'where entity_id is "{entity_id}"'
+    )
+    return {r["configuration"]["key"]: r["value"] for r in rows}
+
+
+def ftrack_row(pipe: Pipeline, entity_id: str, fields: str) -> dict[str, Any]:
+    rows = pipe.ftrack.control.query(f'select {fields} from TypedContext where id is "{entity_id}"')
+    assert rows, f"ftrack entity {entity_id} does not exist"
+    return rows[0]
+
+
+# -- tests ------------------------------------------------------------------------------------
+
+
+async def test_custom_and_native_attributes_reach_ftrack(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "tattr")
+    ftrack = contexts(pipe.ftrack, project_id)
+    shot = by_name(ftrack, "sq010sh0010")
+    task = next(n for n in ftrack.values() if n["parent_id"] == shot["id"])
+    synced = linked(pipe.ayon, project)
+    folder, ayon_task = synced[shot["id"]], synced[task["id"]]
+    since = mark(pipe)
+    user_api.update_folder(
+        project,
+        folder["id"],
+        attrib={"frameStart": 1042, "fps": 24.0, "description": "changed in AYON"},
+    )
+    # dates are native fields of tasks (ftrack refuses them on Shots)
+    user_api.update_task(
+        project, ayon_task["id"], attrib={"startDate": "2031-02-03T00:00:00+00:00"}
+    )
+    result = await transmit(pipe, project_id, project, since)
+    assert not result["conflicts"], result
+    values = ftrack_values(pipe, shot["id"])
+    assert values["frameStart"] == 1042
+    assert values["fps"] == 24.0
+    assert ftrack_row(pipe, shot["id"], "description")["description"] == "changed in AYON"
+    assert "2031-02-03T00:00" in str(ftrack_row(pipe, task["id"], "start_date")["start_date"])
+    # AYON keeps the user's values (the echo did not revert them)
+    attrib = pipe.ayon.control.get_entity(project, "folder", folder["id"])["attrib"]
+    assert (attrib["frameStart"], attrib["fps"], attrib["description"]) == (
+        1042,
+        24.0,
+        "changed in AYON",
+    )
+    task_attrib = pipe.ayon.control.get_entity(project, "task", ayon_task["id"])["attrib"]
+    assert str(task_attrib["startDate"]).startswith("2031-02-03")
+    await resync_writes_nothing(pipe, project_id)
+
+
+async def test_unset_attribute_deletes_the_ftrack_value(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "tunset")
+    shot = by_name(contexts(pipe.ftrack, project_id), "sq010sh0020")
+    assert "frameEnd" in ftrack_values(pipe, shot["id"])
+    folder = linked(pipe.ayon, project)[shot["id"]]
+    since = mark(pipe)
+    user_api.update_folder(project, folder["id"], attrib={"frameEnd": None})
+    await transmit(pipe, project_id, project, since)
+    assert "frameEnd" not in ftrack_values(pipe, shot["id"])
+    await resync_writes_nothing(pipe, project_id)
+
+
+async def test_status_by_name_and_refused_status(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "tstat")
+    ftrack = contexts(pipe.ftrack, project_id)
+    shot = by_name(ftrack, "sq010sh0010")
+    task = next(n for n in ftrack.values() if n["parent_id"] == shot["id"])
+    ayon_task = linked(pipe.ayon, project)[task["id"]]
+    target = "Omitted" if task["status"] != "Omitted" else "Approved"
+    since = mark(pipe)
+    user_api.update_task(project, ayon_task["id"], status=target)
+    await transmit(pipe, project_id, project, since)
+    assert contexts(pipe.ftrack, project_id)[task["id"]]["status"] == target
+    assert pipe.ayon.control.get_entity(project, "task", ayon_task["id"])["status"] == target
+    await resync_writes_nothing(pipe, project_id)
+
+
+async def test_assignees_become_appointments(pipe: Pipeline, user_api: ayon_api.ServerAPI) -> None:
+    project_id, project = await synced_project(pipe, "tasg", assignees=0)
+    ftrack = contexts(pipe.ftrack, project_id)
+    task = next(n for n in ftrack.values() if n["type"] == "Task")
+    ayon_task = linked(pipe.ayon, project)[task["id"]]
+    users = {u["name"] for u in user_api.get_users(fields=["name"])}
+    ftrack_users = pipe.ftrack.control.query("select id, username from User")
+    user = next(u for u in ftrack_users if u["username"] in users)
+
+    def assigned() -> set[str]:
+        rows = pipe.ftrack.control.query(
+            "select resource_id from Appointment where type is "
+            f'"assignment" and context_id is "{task["id"]}"'
+        )
+        return {r["resource_id"] for r in rows}
+
+    assert user["id"] not in assigned()
+    since = mark(pipe)
+    user_api.update_task(project, ayon_task["id"], assignees=[user["username"]])
+    await transmit(pipe, project_id, project, since)
+    assert user["id"] in assigned()
+    since = mark(pipe)
+    user_api.update_task(project, ayon_task["id"], assignees=[])
+    await transmit(pipe, project_id, project, since)
+    assert user["id"] not in assigned()
+    await resync_writes_nothing(pipe, project_id)
+
+
+async def test_entity_list_created_with_items(pipe: Pipeline, user_api: ayon_api.ServerAPI) -> None:
+    project_id, project = await synced_project(pipe, "tlist")
+    ftrack = contexts(pipe.ftrack, project_id)
+    tasks = sorted(n["id"] for n in ftrack.values() if n["type"] == "Task")[:2]
+    synced = linked(pipe.ayon, project)
+    created = user_api.create_entity_list(
+        project,
+        "task",
+        "dailies",
+        items=[{"entityId": synced[t]["id"]} for t in tasks],
+    )
+    list_id = created if isinstance(created, str) else created["id"]
+    change = AyonChange(
+        event_id=f"list-created-{list_id}",
+        topic="entity_list.created",
+        project_name=project,
+        entity_type="entity_list",
+        entity_id=list_id,
+    )
+    await transmit(pipe, project_id, project, mark(pipe), change)
+    lists = pipe.ftrack.control.query(
+        f'select id, name, system_type from List where project_id is "{project_id}"'
+    )
+    made = [row for row in lists if row["name"] == "dailies"]
+    assert len(made) == 1 and made[0]["id"] == ftrack_id_for(list_id)
+    objects = pipe.ftrack.control.query(
+        f'select entity_id from ListObject where list_id is "{made[0]["id"]}"'
+    )
+    assert sorted(o["entity_id"] for o in objects) == tasks
+    rest = user_api.get_entity_list_rest(project, list_id) or {}
+    assert rest["attrib"]["ftrackId"] == made[0]["id"]
+    # items changed in AYON: one removed
+    # (the emulator has no PATCH .../items: the list is patched with its remaining items)
+    kept = [
+        {"id": i["id"], "entityId": i["entityId"]}
+        for i in rest["items"]
+        if i["entityId"] != synced[tasks[0]]["id"]
+    ]
+    user_api.patch(f"projects/{project}/lists/{list_id}", items=kept).raise_for_status()
+    change = change.model_copy(
+        update={"event_id": f"list-changed-{list_id}", "topic": "entity_list.changed"}
+    )
+    await transmit(pipe, project_id, project, mark(pipe), change)
+    objects = pipe.ftrack.control.query(
+        f'select entity_id from ListObject where list_id is "{made[0]["id"]}"'
+    )
+    assert [o["entity_id"] for o in objects] == [tasks[1]]
+    await resync_writes_nothing(pipe, project_id)
+
+
+async def test_folder_and_task_created_in_ayon_reach_ftrack(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "tnew")
+    ftrack = contexts(pipe.ftrack, project_id)
+    sq010 = by_name(ftrack, "sq010")
+    parent = linked(pipe.ayon, project)[sq010["id"]]
+    since = mark(pipe)
+    folder_id = user_api.create_folder(
+        project, "new_shot", folder_type="Shot", parent_id=parent["id"], label="new shot"
+    )
+    task_id = user_api.create_task(project, "comp", "Compositing", folder_id=folder_id)
+    folder_types = user_api.get_project(project)["folderTypes"]
+    user_api.update_project(project, folder_types=[*folder_types, {"name": "Fancy"}])
+    odd_id = user_api.create_folder(project, "odd", folder_type="Fancy", parent_id=parent["id"])
+    result = await transmit(pipe, project_id, project, since)
+    new_fid = ftrack_id_for(folder_id)
+    shot = contexts(pipe.ftrack, project_id)[new_fid]
+    assert (shot["name"], shot["type"], shot["parent_id"]) == ("new shot", "Shot", sq010["id"])
+    assert shot["attrs"]["ayon_id"] == folder_id
+    assert shot["attrs"]["ayon_path"] == "/sq010/new_shot"
+    task = contexts(pipe.ftrack, project_id)[ftrack_id_for(task_id)]
+    assert (task["name"], task["parent_id"]) == ("comp", new_fid)
+    folder = pipe.ayon.control.get_entity(project, "folder", folder_id)
+    assert folder["attrib"]["ftrackId"] == new_fid
+    assert folder["attrib"]["ftrackPath"] == "sq010/new shot"
+    assert folder["active"] is True and folder["name"] == "new_shot"
+    # no object type "Fancy" in ftrack: a recorded conflict, nothing created
+    assert ftrack_id_for(odd_id) not in contexts(pipe.ftrack, project_id)
+    assert any(c["kind"] == "no_object_type" for c in result["conflicts"]), result
+    events = pipe.ayon.control.events("ftrack.sync.conflict")
+    assert any("no_object_type" in json.dumps(e.get("payload")) for e in events)
+    odd = pipe.ayon.control.get_entity(project, "folder", odd_id)
+    assert not (odd.get("attrib") or {}).get("ftrackId")
+
+
+async def test_rename_move_and_deactivate_reach_ftrack(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "tplace")
+    ftrack = contexts(pipe.ftrack, project_id)
+    sq020 = by_name(ftrack, "sq020")
+    renamed, moved = by_name(ftrack, "sq010sh0010"), by_name(ftrack, "sq010sh0020")
+    doomed = by_name(ftrack, "sq020sh0010")
+    moved_task = next(n for n in ftrack.values() if n["parent_id"] == moved["id"])
+    synced = linked(pipe.ayon, project)
+    since = mark(pipe)
+    user_api.update_folder(
+        project, synced[renamed["id"]]["id"], name="hero_shot", label="hero shot"
+    )
+    user_api.update_folder(project, synced[moved["id"]]["id"], parent_id=synced[sq020["id"]]["id"])
+    user_api.update_folder(project, synced[doomed["id"]]["id"], active=False)
+    await transmit(pipe, project_id, project, since)
+    after = contexts(pipe.ftrack, project_id)
+    assert after[renamed["id"]]["name"] == "hero shot"
+    assert after[renamed["id"]]["attrs"]["ayon_path"] == "/sq010/hero_shot"
+    assert after[moved["id"]]["parent_id"] == sq020["id"]
+    assert after[moved["id"]]["attrs"]["ayon_path"] == "/sq020/sq010sh0020"
+    assert doomed["id"] not in after
+    task = pipe.ayon.control.get_entity(project, "task", synced[moved_task["id"]]["id"])
+    assert task["attrib"]["ftrackPath"] == f"sq020/sq010sh0020/{moved_task['name']}"
+    hero = pipe.ayon.control.get_entity(project, "folder", synced[renamed["id"]]["id"])
+    assert (hero["name"], hero["label"]) == ("hero_shot", "hero shot")
+    assert hero["attrib"]["ftrackPath"] == "sq010/hero shot"
+    gone = pipe.ayon.control.get_entity(project, "folder", synced[doomed["id"]]["id"])
+    assert gone["active"] is False
+    await resync_writes_nothing(pipe, project_id)
