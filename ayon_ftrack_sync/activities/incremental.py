@@ -84,12 +84,14 @@ class IncrementalActivities:
             project_name = batch.ayon_project_name or _ayon_name(conn, batch.ftrack_project_id)
             if scope.is_empty:
                 return _result(outcome, conn, project_name, len(batch.changes))
+            activity.heartbeat({"step": "reading"})
             context = self._contexts.get(conn, project_name)
             if scope.touches_hierarchy:
                 self._hierarchy(
                     conn, batch.ftrack_project_id, project_name, scope, context, outcome
                 )
             if scope.links or scope.lists or scope.versions:
+                activity.heartbeat({"step": "links, lists, versions"})
                 from ayon_ftrack_sync.activities.incremental_extras import apply_extras
 
                 extras = apply_extras(
@@ -179,7 +181,10 @@ class IncrementalActivities:
         # `ayon_id` first, read more if AYON says otherwise
         hinted = {fid for fid in planned if not ftrack.nodes[fid].ayon_id}
         parents = _sibling_parents(ftrack, planned, scope, hinted)
-        aread = _read_ayon(conn, project_name, ftrack, planned, removed, parents, context)
+        # published content matters only where something may be renamed, moved, replaced or
+        # deactivated
+        products = bool(scope.subtrees or removed or hinted)
+        aread = _read_ayon(conn, project_name, ftrack, planned, removed, parents, context, products)
         # an ancestor that is not in AYON yet is created with its child
         linked = {n.ftrack_id for n in aread.project.nodes.values() if n.ftrack_id}
         unsynced = {
@@ -187,14 +192,17 @@ class IncrementalActivities:
         } - planned
         planned |= unsynced
         needed = _sibling_parents(ftrack, planned, scope, planned - linked)
-        if unsynced or not needed <= parents:
+        if unsynced or not needed <= parents or (planned - linked and not products):
             parents |= needed
-            aread = _read_ayon(conn, project_name, ftrack, planned, removed, parents, context)
+            products = True
+            aread = _read_ayon(conn, project_name, ftrack, planned, removed, parents, context, True)
         if _needs_anatomy(ftrack, planned, aread):
             anatomy = sync_anatomy(conn, ftrack_project_id, project_name)
             outcome.add({f"anatomy.{k}": v for k, v in anatomy.counts.items()})
             outcome.ftrack_requests += anatomy.ftrack_requests
-            aread = _read_ayon(conn, project_name, ftrack, planned, removed, parents, context)
+            aread = _read_ayon(
+                conn, project_name, ftrack, planned, removed, parents, context, products
+            )
         others = {
             fid
             for n in aread.project.nodes.values()
@@ -203,6 +211,7 @@ class IncrementalActivities:
             and fid not in ftrack.nodes
             and fid not in removed
         }
+        activity.heartbeat({"step": "planning"})
         alive, requests = existing_ids(session, others)
         outcome.ftrack_requests += requests
         users: dict[str, str] = {}
@@ -245,7 +254,16 @@ class IncrementalActivities:
         outcome: _Outcome,
     ) -> None:
         outcome.add({k: v for k, v in plan.summary().items() if k != "conflicts"})
-        apply_plan(conn.ayon(), project_name, plan)
+        activity.heartbeat({"step": "writing AYON"})
+        apply_plan(
+            conn.ayon(),
+            project_name,
+            plan,
+            on_chunk=lambda done, total: activity.heartbeat(
+                {"step": "writing AYON", "chunk": done, "chunks": total}
+            ),
+        )
+        activity.heartbeat({"step": "writing ftrack"})
         if plan.ftrack_writes:
             config_ids = dict(fread.link_configuration_ids)
             if not set(LINK_KEYS) <= set(config_ids):
@@ -342,6 +360,7 @@ def _read_ayon(
     removed: set[str],
     parents: set[str],
     context: SyncContext,
+    with_products: bool,
 ) -> ScopedAyonRead:
     stored = {
         node.ayon_id
@@ -356,6 +375,7 @@ def _read_ayon(
         parent_ftrack_ids=parents - {ftrack.id},
         root_children=ftrack.id in parents,
         attributes=context.ayon_attributes,
+        with_products=with_products,
     )
 
 

@@ -93,6 +93,7 @@ class TransmitActivities:
     @activity.defn(name="transmit.apply")
     def apply(self, batch: TransmitBatchInput) -> ApplyBatchResult:
         """Bring ftrack in line with the current AYON state of what these AYON events touched."""
+        activity.heartbeat({"step": "reading"})
         outcome = _Outcome()
         entity_changes = [c for c in batch.changes if not c.topic.startswith(LIST_TOPIC_PREFIX)]
         list_changes = [c for c in batch.changes if c.topic.startswith(LIST_TOPIC_PREFIX)]

@@ -113,11 +113,14 @@ def read_scope(
     parent_ftrack_ids: Iterable[str],
     root_children: bool,
     attributes: Iterable[str],
+    with_products: bool = True,
 ) -> ScopedAyonRead:
     """Partial snapshot around `ftrack_ids` (entities linked to them) and `ayon_ids`.
 
     `parent_ftrack_ids` are the ftrack parents whose AYON children matter (name clashes);
-    `root_children`: the project's root folders matter too (something moves to the top)."""
+    `root_children`: the project's root folders matter too (something moves to the top);
+    `with_products`: find published content below the folders read (needed only when
+    something may be renamed, moved, replaced or deactivated)."""
     project = api.get_project(project_name)
     if not project:
         raise ProjectNotFound(f"AYON project {project_name!r} does not exist")
@@ -148,8 +151,9 @@ def read_scope(
         | {t["folderId"] for t in tasks.values()}
     )
     roots = root_children
+    have = {str(f.get("path")) for f in folders.values()}
     ancestor_paths = sorted(
-        {p for f in folders.values() for p in _ancestor_paths(str(f.get("path") or ""))}
+        {p for f in folders.values() for p in _ancestor_paths(str(f.get("path") or ""))} - have
     )
     touched_paths = sorted({str(f.get("path")) for f in folders.values() if f.get("path")})
     second = _Query(api, project_name, attrib_names)
@@ -160,7 +164,7 @@ def read_scope(
         second.add("childFolders", "folders", {"parentIds": parent_ids})
     if child_parents:
         second.add("childTasks", "tasks", {"folderIds": child_parents})
-    if touched_paths:
+    if touched_paths and with_products:
         pattern = "^(" + "|".join(re.escape(p) for p in touched_paths) + ")(/|$)"
         second.add("withProducts", "folders", {"pathEx": pattern, "hasProducts": True})
     more = second.run() if second.parts else {}

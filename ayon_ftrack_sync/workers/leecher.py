@@ -94,6 +94,9 @@ class LeecherOptions:
     dedupe_window: int = 10_000
     #: idle wake-up of the forwarder (it is also woken by every append)
     poll_interval_s: float = 1.0
+    #: after an idle spell, wait this long for more events before handing over: a burst
+    #: then goes out as a few large signals instead of one signal per event
+    linger_s: float = 0.05
 
 
 @dataclass
@@ -511,9 +514,12 @@ class Leecher:
     async def _forward_loop(self) -> None:
         backoff = Backoff(self.options.retry_initial_s, self.options.retry_max_s)
         failing_since: float | None = None
+        idle = True
         while True:
             if self._stopping and (len(self.spool) == 0 or time.monotonic() > self._flush_deadline):
                 return
+            if idle and not self._stopping and self.options.linger_s > 0:
+                await asyncio.sleep(self.options.linger_s)
             self._wake.clear()
             try:
                 client = await self._temporal()
@@ -543,6 +549,7 @@ class Leecher:
                 failing_since = None
             self.temporal_ok = True
             backoff.reset()
+            idle = not moved
             if moved:
                 continue
             await self._pause(self.options.poll_interval_s)

@@ -13,7 +13,7 @@ Handler/main-loop shape after temporalio samples' `safe_message_handlers`.
 from __future__ import annotations
 
 from collections import deque
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -47,6 +47,8 @@ APPLY_RETRY = RetryPolicy(
     maximum_attempts=6,
     non_retryable_error_types=["InvalidChange", "ProjectNotFound", "MissingAttributes"],
 )
+#: the apply activities heartbeat at every step: a worker that died is noticed this fast
+HEARTBEAT_S = 20
 RECORD_RETRY = RetryPolicy(maximum_attempts=5, maximum_interval=timedelta(seconds=10))
 
 
@@ -62,6 +64,9 @@ class ProjectSyncWorkflow:
         self._stats = request.stats.model_copy()
         self._pending: list[ProjectEvent] = list(request.pending)
         self._pending_ayon: list[AyonChange] = list(request.pending_ayon)
+        # when the oldest waiting change arrived: the batch window counts from there
+        self._pending_since = workflow.now()
+        self._pending_ayon_since = workflow.now()
         self._recent: deque[str] = deque(request.recent_event_ids, maxlen=request.dedupe_window)
         self._recent_set: set[str] = set(self._recent)
         self._ayon_project = request.ayon_project_name
@@ -87,6 +92,8 @@ class ProjectSyncWorkflow:
                 self._recent_set.discard(self._recent[0])
             self._recent.append(event.event_id)
             self._recent_set.add(event.event_id)
+            if not self._pending:
+                self._pending_since = workflow.now()
             self._pending.append(event)
 
     @workflow.signal
@@ -102,6 +109,8 @@ class ProjectSyncWorkflow:
                 self._recent_set.discard(self._recent[0])
             self._recent.append(key)
             self._recent_set.add(key)
+            if not self._pending_ayon:
+                self._pending_ayon_since = workflow.now()
             self._pending_ayon.append(change)
 
     @workflow.query
@@ -186,16 +195,18 @@ class ProjectSyncWorkflow:
                 workflow.continue_as_new(self._carry())
 
     async def _apply_next_batch(self) -> None:
-        if len(self._pending) < self._input.max_batch and not self._resync_queue:
+        window = self._window(self._pending_since)
+        if len(self._pending) < self._input.max_batch and not self._resync_queue and window:
             try:
                 await workflow.wait_condition(
                     lambda: len(self._pending) >= self._input.max_batch,
-                    timeout=timedelta(seconds=self._input.window_seconds),
+                    timeout=timedelta(seconds=window),
                 )
             except TimeoutError:
                 pass  # the window closed: apply what arrived
         batch = self._pending[: self._input.max_batch]
         del self._pending[: len(batch)]
+        self._pending_since = workflow.now()
         merged = coalesce(batch)
         self._set_state(SyncState.SYNCING)
         apply_input = ApplyBatchInput(
@@ -210,7 +221,7 @@ class ProjectSyncWorkflow:
                 apply_input,
                 result_type=ApplyBatchResult,
                 start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(minutes=1),
+                heartbeat_timeout=timedelta(seconds=HEARTBEAT_S),
                 retry_policy=APPLY_RETRY,
                 summary=f"apply {len(merged.changes)} change(s) from {len(batch)} event(s)",
             )
@@ -228,16 +239,18 @@ class ProjectSyncWorkflow:
 
     async def _transmit_next_batch(self) -> None:
         """AYON -> ftrack: the changes that arrived within the window, in one activity."""
-        if len(self._pending_ayon) < self._input.max_batch and not self._resync_queue:
+        window = self._window(self._pending_ayon_since)
+        if len(self._pending_ayon) < self._input.max_batch and not self._resync_queue and window:
             try:
                 await workflow.wait_condition(
                     lambda: len(self._pending_ayon) >= self._input.max_batch or bool(self._pending),
-                    timeout=timedelta(seconds=self._input.window_seconds),
+                    timeout=timedelta(seconds=window),
                 )
             except TimeoutError:
                 pass  # the window closed: send what arrived
         batch = self._pending_ayon[: self._input.max_batch]
         del self._pending_ayon[: len(batch)]
+        self._pending_ayon_since = workflow.now()
         self._set_state(SyncState.SYNCING)
         transmit_input = TransmitBatchInput(
             ftrack_project_id=self._input.ftrack_project_id,
@@ -250,7 +263,7 @@ class ProjectSyncWorkflow:
                 transmit_input,
                 result_type=ApplyBatchResult,
                 start_to_close_timeout=timedelta(minutes=10),
-                heartbeat_timeout=timedelta(minutes=1),
+                heartbeat_timeout=timedelta(seconds=HEARTBEAT_S),
                 retry_policy=APPLY_RETRY,
                 summary=f"send {len(batch)} AYON change(s) to ftrack",
             )
@@ -334,6 +347,15 @@ class ProjectSyncWorkflow:
             self._resync_running = False
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _window(self, oldest: datetime) -> float:
+        """Seconds still to wait for more changes: the window counts from the oldest waiting
+        change, so a backlog that built up during the last batch goes out at once."""
+        full = self._input.window_seconds
+        if not workflow.patched("window-from-oldest-change"):
+            return full
+        waited = (workflow.now() - oldest).total_seconds()
+        return max(0.0, full - waited)
 
     def _name(self) -> str:
         return self._ayon_project or self._input.ftrack_project_id
