@@ -656,8 +656,15 @@ class Bench:
     # -- one measured burst --------------------------------------------------------------------
 
     async def burst(
-        self, name: str, projects: list[dict[str, Any]], edits: list[Edit]
+        self,
+        name: str,
+        projects: list[dict[str, Any]],
+        edits: list[Edit],
+        hold: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """One phase. With `hold`, the leecher keeps the burst in its spool until every edit
+        is committed and spooled, then hands it over at once: the drain rate of a backlog
+        measures what the sync can absorb, whatever the clients' commit rate."""
         from ayon_ftrack_sync.workflows.project_sync import ProjectSyncWorkflow, workflow_id_for
 
         args = self.args
@@ -719,6 +726,10 @@ class Bench:
         wall_started = time.time()
         load_before = os.getloadavg()
         started = time.monotonic()
+        released: float | None = None
+        if hold is not None:
+            hold["paused"] = True
+            spooled_before = hold["leecher"].counters.spooled
         for proc, _ in procs:
             assert proc.stdin is not None
             proc.stdin.write(b"go\n")
@@ -756,6 +767,15 @@ class Bench:
                             await asyncio.wait_for(proc.wait(), 0.001)
                         except TimeoutError:
                             pass
+            if hold is not None and clients_done and released is None:
+                counters = hold["leecher"].counters
+                if counters.spooled - spooled_before >= len(edits):
+                    released = time.monotonic()
+                    hold["paused"] = False
+                    hold["leecher"]._wake_forwarder()
+                else:
+                    await asyncio.sleep(0.05)
+                    continue
             if clients_done and not pending:
                 break
             if (
@@ -872,6 +892,11 @@ class Bench:
             "changes_per_s": rounded(
                 len(visible) / (last_visible - first_start) if last_visible else None, 1
             ),
+            "drain_changes_per_s": rounded(
+                len(visible) / (last_visible - released) if last_visible and released else None,
+                1,
+            ),
+            "drain_s": rounded(last_visible - released if last_visible and released else None),
             "commit_rate_per_s": rounded(
                 len(commits) / (max(commits) - first_start) if commits else None, 1
             ),
@@ -1025,6 +1050,14 @@ class Bench:
                 self.inst.signalled.setdefault(event.event_id, now)
 
         leecher._signal_project = timed_signal  # type: ignore[method-assign]
+        # the drain phase holds the burst in the spool, then releases it at once
+        hold: dict[str, Any] = {"paused": False, "leecher": leecher}
+        original_drain = leecher.drain_once
+
+        async def held_drain(client: Any) -> int:
+            return 0 if hold["paused"] else await original_drain(client)
+
+        leecher.drain_once = held_drain  # type: ignore[method-assign]
         activities = wrap_apply(list(build_activities(config)), self.inst)
         executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="activity")
         worker = build_worker(
@@ -1056,12 +1089,17 @@ class Bench:
                         args.baseline_changes,
                         {"max_batch": 1, "window_seconds": 0},  # one event per activity
                     )
-                    all_projects = [p["id"] for p in batched + base]
+                    drain = await self.setup_projects(
+                        "bdrain", args.projects, args.changes, knobs or None
+                    )
+                    all_projects = [p["id"] for p in batched + base + drain]
                     batched_edits = self.plan(batched, args.changes, 0)
                     base_edits = self.plan(base, args.baseline_changes, 100_000)
+                    drain_edits = self.plan(drain, args.changes, 200_000)
                     setup_s = time.monotonic() - setup_started
                     measured = await self.burst("batched", batched, batched_edits)
                     baseline = await self.burst("baseline", base, base_edits)
+                    drained = await self.burst("drain", drain, drain_edits, hold)
                 finally:
                     leecher.request_stop()
                     await asyncio.wait_for(task, 30)
@@ -1122,10 +1160,20 @@ class Bench:
                     else None,
                     3,
                 ),
+                # a backlog of the same size handed over at once: the sync's own capacity
+                "drain_changes": drained["changes"],
+                "drain_changes_per_s": drained["drain_changes_per_s"],
+                "drain_s": drained["drain_s"],
+                "drain_ayon_requests_per_change": drained["ayon_requests_per_change"],
+                "drain_lost": drained["lost"],
+                "drain_duplicated": drained["duplicated"],
                 "targets": {
                     "p99_s<=3": _ok(measured["p99_s"], lambda v: v <= TARGETS["p99_s"]),
                     "changes_per_s>=100": _ok(
                         measured["changes_per_s"], lambda v: v >= TARGETS["changes_per_s"]
+                    ),
+                    "drain_changes_per_s>=100": _ok(
+                        drained["drain_changes_per_s"], lambda v: v >= TARGETS["changes_per_s"]
                     ),
                     "ayon_requests_per_change<=0.5": _ok(
                         measured["ayon_requests_per_change"],
@@ -1147,6 +1195,7 @@ class Bench:
                 "client_procs": args.client_procs,
                 "batched": measured,
                 "baseline": baseline,
+                "drain": drained,
             }
         )
         return out

@@ -42,7 +42,7 @@ from ayon_ftrack_sync.sync.model import FtrackProject, Kind
 from ayon_ftrack_sync.sync.plan import ConflictKind, FtrackKey, FtrackWrite, Plan
 from ayon_ftrack_sync.sync.project import plan_project_attributes
 from ayon_ftrack_sync.sync.scope import BatchScope, batch_scope
-from ayon_ftrack_sync.sync.users import AyonUser, map_users
+from ayon_ftrack_sync.sync.users import map_users
 
 #: AYON event topics where people look for what the sync refused or failed
 CONFLICT_TOPIC = "ftrack.sync.conflict"
@@ -216,7 +216,7 @@ class IncrementalActivities:
         outcome.ftrack_requests += requests
         users: dict[str, str] = {}
         if any(ftrack.nodes[f].kind is Kind.TASK for f in planned if f in ftrack.nodes):
-            users = _user_map(conn, fread)
+            users = dict(map_users(fread.users, self._contexts.ayon_users(conn)))
             ftrack = with_assignees(ftrack, fread.assignments, users)
         outcome.add(
             {
@@ -376,6 +376,7 @@ def _read_ayon(
         root_children=ftrack.id in parents,
         attributes=context.ayon_attributes,
         with_products=with_products,
+        served=context.served_attributes or None,
     )
 
 
@@ -396,14 +397,6 @@ def _needs_anatomy(ftrack: FtrackProject, planned: Iterable[str], aread: ScopedA
         if node.status and (node.status.lower(), node.kind) not in statuses:
             return True
     return False
-
-
-def _user_map(conn: Connections, fread: ScopedRead) -> dict[str, str]:
-    ayon_users = [
-        AyonUser(u["name"], (u.get("attrib") or {}).get("email"))
-        for u in conn.ayon().get_users(fields=["name", "attrib.email"])
-    ]
-    return dict(map_users(fread.users, ayon_users))
 
 
 def _ayon_name(conn: Connections, ftrack_project_id: str) -> str:

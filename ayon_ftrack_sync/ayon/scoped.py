@@ -114,19 +114,25 @@ def read_scope(
     root_children: bool,
     attributes: Iterable[str],
     with_products: bool = True,
+    served: Iterable[str] | None = None,
 ) -> ScopedAyonRead:
     """Partial snapshot around `ftrack_ids` (entities linked to them) and `ayon_ids`.
 
     `parent_ftrack_ids` are the ftrack parents whose AYON children matter (name clashes);
     `root_children`: the project's root folders matter too (something moves to the top);
     `with_products`: find published content below the folders read (needed only when
-    something may be renamed, moved, replaced or deactivated)."""
+    something may be renamed, moved, replaced or deactivated); `served`: the attributes
+    AYON serves on folders and tasks, when the caller knows them (saves a request)."""
     project = api.get_project(project_name)
     if not project:
         raise ProjectNotFound(f"AYON project {project_name!r} does not exist")
     names = sorted(set(attributes) | {"ftrackId", "ftrackPath"})
-    served = set(api.get_attributes_for_type("folder")) & set(api.get_attributes_for_type("task"))
-    attrib_names = [n for n in names if n in served] or ["ftrackId"]
+    if served is None:
+        served = set(api.get_attributes_for_type("folder")) & set(
+            api.get_attributes_for_type("task")
+        )
+    known = set(served)
+    attrib_names = [n for n in names if n in known] or ["ftrackId"]
     fids = sorted(set(ftrack_ids) | set(parent_ftrack_ids))
     ids = sorted(set(ayon_ids))
     first = _Query(api, project_name, attrib_names)
