@@ -1,8 +1,12 @@
 """Read one AYON project into a snapshot: folders and tasks in GraphQL pages, plus anatomy.
 
-Two paged GraphQL streams (folders, tasks; 300 rows a page) and a few REST calls, whatever
-the project size. Only each entity's own attribute values are kept (`ownAttrib`): the sync
-writes explicit values and lets AYON's inheritance reproduce ftrack's.
+Folders and tasks come as two aliased connections of one GraphQL query, `PAGE` rows a page
+each (both continue in the same request), plus a few REST calls: about one request per
+`PAGE` tasks. Only the attributes asked for are read, as typed `attrib { ... }` fields: not
+the `allAttrib` JSON blob of every attribute that ayon-python-api's `get_folders` requests
+(serialised by the server and parsed again per entity). Only each entity's own attribute
+values are kept (`ownAttrib`): the sync writes explicit values and lets AYON's inheritance
+reproduce ftrack's.
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ class AyonRead:
     users: list[dict[str, Any]] = field(default_factory=list)
 
 
+#: rows per connection page (ayon-python-api uses 300; the server takes any `first`)
+PAGE = 5000
+
 _FOLDER_FIELDS = (
     "id",
     "name",
@@ -59,12 +66,8 @@ def read_project(
     folder_attrs = _known(api, "folder", names)
     task_attrs = _known(api, "task", names)
     nodes: dict[str, AyonNode] = {}
-    for folder in api.get_folders(
-        project_name,
-        active=None,
-        fields=[*_FOLDER_FIELDS, *(f"attrib.{n}" for n in folder_attrs)],
-        own_attributes=True,
-    ):
+    folders, tasks = _entities(api, project_name, folder_attrs, task_attrs)
+    for folder in folders:
         nodes[folder["id"]] = AyonNode(
             id=folder["id"],
             name=folder["name"],
@@ -77,12 +80,7 @@ def read_project(
             attrib=_own(folder),
             has_products=bool(folder.get("hasProducts")),
         )
-    for task in api.get_tasks(
-        project_name,
-        active=None,
-        fields=[*_TASK_FIELDS, *(f"attrib.{n}" for n in task_attrs)],
-        own_attributes=True,
-    ):
+    for task in tasks:
         nodes[task["id"]] = AyonNode(
             id=task["id"],
             name=task["name"],
@@ -105,6 +103,59 @@ def read_project(
         project_attrib=dict(project.get("attrib") or {}),
         code=str(project.get("code") or ""),
     )
+
+
+def _entities(
+    api: ayon_api.ServerAPI, project_name: str, folder_attrs: list[str], task_attrs: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every folder and every task (active or not). Folders and tasks page side by side, in
+    one request per page until both are exhausted."""
+    streams = {
+        "folders": _selection(_FOLDER_FIELDS, folder_attrs),
+        "tasks": _selection(_TASK_FIELDS, task_attrs),
+    }
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in streams}
+    cursors: dict[str, str | None] = {name: None for name in streams}
+    while cursors:
+        variables: dict[str, Any] = {"projectName": project_name}
+        declared = ["$projectName: String!"]
+        parts = []
+        for name, cursor in cursors.items():
+            args = f"first: {PAGE}"
+            if cursor is not None:
+                variables[f"{name}After"] = cursor
+                declared.append(f"${name}After: String")
+                args += f", after: ${name}After"
+            parts.append(
+                f"{name}({args}) {{ pageInfo {{ hasNextPage endCursor }} "
+                f"edges {{ node {{ {streams[name]} }} }} }}"
+            )
+        query = (
+            f"query FullSyncRead({', '.join(declared)}) "
+            f"{{ project(name: $projectName) {{ {' '.join(parts)} }} }}"
+        )
+        response = api.query_graphql(query, variables)
+        if response.errors:
+            raise RuntimeError(f"AYON GraphQL error: {response.errors}")
+        project = ((response.data or {}).get("data") or {}).get("project")
+        if project is None:
+            raise ProjectNotFound(f"AYON project {project_name!r} does not exist")
+        following: dict[str, str | None] = {}
+        for name in cursors:
+            connection = project.get(name) or {}
+            rows[name].extend(edge["node"] for edge in connection.get("edges") or ())
+            info = connection.get("pageInfo") or {}
+            if info.get("hasNextPage") and info.get("endCursor"):
+                following[name] = str(info["endCursor"])
+        cursors = following
+    return rows["folders"], rows["tasks"]
+
+
+def _selection(fields: Iterable[str], attributes: list[str]) -> str:
+    text = " ".join((*fields, "ownAttrib"))
+    if attributes:
+        text += f" attrib {{ {' '.join(attributes)} }}"
+    return text
 
 
 def _known(api: ayon_api.ServerAPI, entity_type: str, names: Iterable[str]) -> list[str]:

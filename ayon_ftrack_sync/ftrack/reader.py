@@ -46,6 +46,14 @@ LINK_KEYS = tuple(key.value for key in FtrackKey)
 #: object types that are never synced (seed_features 3.0: gateways filter Milestones out).
 SKIPPED_OBJECT_TYPES = frozenset({"milestone"})
 
+_AYON_ID, _AYON_PATH, _SYNC_FAILED = (
+    FtrackKey.AYON_ID.value,
+    FtrackKey.AYON_PATH.value,
+    FtrackKey.SYNC_FAILED.value,
+)
+
+_NO_ASSIGNEES: frozenset[str] = frozenset()
+
 _CONTEXT_FIELDS = (
     "id, name, parent_id, object_type_id, type_id, status_id, start_date, end_date, description"
 )
@@ -238,6 +246,10 @@ class _ProjectReader:
         self.workflow_status_rows: list[Row] = []
         self.task_type_ids: list[str] = []
         self.project_schema: Row = {}
+        # per-read memos of the row handlers (same answers for the same inputs)
+        self._type_memo: dict[tuple[Any, Any, Any], tuple[Kind, str, tuple[str, str | None]]] = {}
+        self._status_memo: dict[Any, str | None] = {}
+        self._field_types: list[tuple[str, str]] | None = None
 
     # -- orchestration ----------------------------------------------------------------------
     def read_schema(self, project: str) -> tuple[FtrackProjectInfo, FtrackSchemaInfo]:
@@ -371,31 +383,37 @@ class _ProjectReader:
     # -- hierarchy pages --------------------------------------------------------------------
     def _on_contexts(self, page: list[Row]) -> None:
         task_ids: list[str] = []
+        rows = self.rows
+        type_memo = self._type_memo
+        status_memo = self._status_memo
         for raw in page:
-            object_type = self.object_types.get(str(raw.get("object_type_id")), "")
-            kind = Kind.TASK if object_type.lower() == "task" else Kind.FOLDER
-            if kind is Kind.TASK:
-                type_name = self.type_names.get(str(raw.get("type_id")), "")
-                task_ids.append(str(raw["id"]))
+            get = raw.get
+            object_type_id, type_id = get("object_type_id"), get("type_id")
+            entity_type = get("__entity_type__")
+            typing = type_memo.get((object_type_id, type_id, entity_type))
+            if typing is None:
+                typing = type_memo[object_type_id, type_id, entity_type] = self._typing(raw)
+            kind, type_name, kind_key = typing
+            status_id = get("status_id")
+            if status_id in status_memo:
+                status = status_memo[status_id]
             else:
-                type_name = object_type or str(raw.get("__entity_type__") or "")
-            status = self.statuses.get(str(raw.get("status_id")))
+                found = self.statuses.get(str(status_id))
+                status = status_memo[status_id] = str(found["name"]) if found else None
             row = _Row(
                 id=str(raw["id"]),
-                name=str(raw.get("name") or ""),
-                parent_id=str(raw.get("parent_id") or ""),
+                name=str(get("name") or ""),
+                parent_id=str(get("parent_id") or ""),
                 kind=kind,
                 type_name=type_name,
-                status=str(status["name"]) if status else None,
-                kind_key=entity_kind(
-                    str(raw.get("__entity_type__") or ""),
-                    context_type="task",
-                    object_type_id=raw.get("object_type_id"),
-                ),
+                status=status,
+                kind_key=kind_key,
                 attributes={},
             )
+            if kind is Kind.TASK:
+                task_ids.append(row.id)
             self._read_fields(row, raw)
-            self.rows[row.id] = row
+            rows[row.id] = row
         self._queue_values([str(raw["id"]) for raw in page])
         for chunk in _chunks(task_ids, self.id_chunk):
             self.runner.add(
@@ -407,11 +425,33 @@ class _ProjectReader:
                 )
             )
 
+    def _typing(self, raw: Row) -> tuple[Kind, str, tuple[str, str | None]]:
+        """Kind, type name and configuration kind of a TypedContext row (depends only on its
+        object type, type and entity type)."""
+        object_type = self.object_types.get(str(raw.get("object_type_id")), "")
+        kind = Kind.TASK if object_type.lower() == "task" else Kind.FOLDER
+        if kind is Kind.TASK:
+            type_name = self.type_names.get(str(raw.get("type_id")), "")
+        else:
+            type_name = object_type or str(raw.get("__entity_type__") or "")
+        kind_key = entity_kind(
+            str(raw.get("__entity_type__") or ""),
+            context_type="task",
+            object_type_id=raw.get("object_type_id"),
+        )
+        return kind, type_name, kind_key
+
     def _read_fields(self, row: _Row, raw: Row) -> None:
-        for ayon_name, ftrack_field in FIELD_ATTRIBUTES.items():
-            ayon_type = self.ayon_types.get(ayon_name)
+        field_types = self._field_types
+        if field_types is None:
+            field_types = self._field_types = [
+                (ayon_name, ftrack_field)
+                for ayon_name, ftrack_field in FIELD_ATTRIBUTES.items()
+                if self.ayon_types.get(ayon_name) is not None
+            ]
+        for ayon_name, ftrack_field in field_types:
             value = raw.get(ftrack_field)
-            if ayon_type is None or value is None or value == "":
+            if value is None or value == "":
                 continue
             if isinstance(value, datetime):
                 value = ftrack_day(value)
@@ -446,18 +486,23 @@ class _ProjectReader:
 
     def _on_values(self, page: list[Row]) -> None:
         link_keys = {conf_id: key for key, conf_id in self.link_conf_ids.items()}
+        rows = self.rows
+        kind_confs = self._kind_confs
         for raw in page:
-            entity_id = str(raw.get("entity_id"))
-            conf_id = str(raw.get("configuration_id"))
-            value = raw.get("value")
-            row = self.rows.get(entity_id)
+            get = raw.get
+            entity_id = str(get("entity_id"))
+            conf_id = str(get("configuration_id"))
+            value = get("value")
+            row = rows.get(entity_id)
             if row is None:
                 # the project itself (queued with the first page)
                 self.project_values[conf_id] = value
                 continue
             if conf_id in link_keys:
                 row.stored[link_keys[conf_id]] = value
-            by_conf, _ = self._kind(row.kind_key)
+            by_conf = kind_confs.get(row.kind_key)
+            if by_conf is None:
+                by_conf, _ = self._kind(row.kind_key)
             for name in by_conf.get(conf_id, ()):
                 self._set(row.id, row.attributes, name, value)
 
@@ -467,14 +512,19 @@ class _ProjectReader:
 
     # -- results ----------------------------------------------------------------------------
     def _node(self, row: _Row) -> FtrackNode:
-        _, mapped = self._kind(row.kind_key)
-        assignees: frozenset[str] = frozenset()
+        mapped = self._kind_mapped.get(row.kind_key)
+        if mapped is None:
+            _, mapped = self._kind(row.kind_key)
+        assignees: frozenset[str] = _NO_ASSIGNEES
         if row.kind is Kind.TASK:
-            users = self.assignments.get(row.id, set())
-            assignees = frozenset(self.user_map[u] for u in users if u in self.user_map)
-        ayon_id = row.stored.get(FtrackKey.AYON_ID.value)
-        ayon_path = row.stored.get(FtrackKey.AYON_PATH.value)
-        failed = row.stored.get(FtrackKey.SYNC_FAILED.value)
+            users = self.assignments.get(row.id)
+            if users:
+                user_map = self.user_map
+                assignees = frozenset(user_map[u] for u in users if u in user_map)
+        stored = row.stored
+        ayon_id = stored.get(_AYON_ID)
+        ayon_path = stored.get(_AYON_PATH)
+        failed = stored.get(_SYNC_FAILED)
         return FtrackNode(
             id=row.id,
             name=row.name,

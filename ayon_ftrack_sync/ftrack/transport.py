@@ -75,6 +75,14 @@ def _decode_hook(item: dict[str, Any]) -> Any:
     return item
 
 
+def _decode(body: bytes) -> Any:
+    """The JSON body; the datetime hook only runs when the body holds a typed value (it is
+    called for every object, and most pages have none)."""
+    if b'"__type__"' in body:
+        return json.loads(body, object_hook=_decode_hook)
+    return json.loads(body)
+
+
 class FtrackApi:
     """Sends batches; counts HTTP requests so callers can report and tests can assert them."""
 
@@ -129,7 +137,7 @@ class FtrackApi:
                 f"ftrack request failed ({type(exc).__name__}): {self._url}"
             ) from None
         try:
-            result = json.loads(response.text, object_hook=_decode_hook)
+            result = _decode(response.content)
         except ValueError:
             if response.status_code in _TRANSIENT_STATUS:
                 raise FtrackUnavailable(

@@ -61,6 +61,21 @@ def folder_effective(state: State, proj: Project, folder_id: str | None) -> dict
     return result
 
 
+#: per `attrs_for` list (a new list whenever the attributes change): name, inherit, default
+_PLANS: dict[int, tuple[list[dict[str, Any]], list[tuple[str, bool, Any]]]] = {}
+
+
+def _plan(attrs: list[dict[str, Any]]) -> list[tuple[str, bool, Any]]:
+    cached = _PLANS.get(id(attrs))
+    if cached is not None and cached[0] is attrs:
+        return cached[1]
+    plan = [(a["name"], bool(a["data"].get("inherit", True)), typed_default(a)) for a in attrs]
+    if len(_PLANS) > 64:
+        _PLANS.clear()
+    _PLANS[id(attrs)] = (attrs, plan)  # the list is kept, so its id is not reused
+    return plan
+
+
 def all_attrib(state: State, proj: Project, kind: str, ent: dict[str, Any]) -> dict[str, Any]:
     """`allAttrib` / REST `attrib` of an entity: only non-null values, scope-filtered."""
     own = ent.get("attrib") or {}
@@ -70,16 +85,14 @@ def all_attrib(state: State, proj: Project, kind: str, ent: dict[str, Any]) -> d
     parent_id = ent.get("parentId") if kind == "folder" else ent.get("folderId")
     inherited = folder_effective(state, proj, parent_id)
     out: dict[str, Any] = {}
-    for attr in state.attrs_for(kind):
-        name = attr["name"]
-        if name in own and own[name] is not None:
-            out[name] = own[name]
-        elif attr["data"].get("inherit", True) and name in inherited:
+    for name, inherit, default in _plan(state.attrs_for(kind)):
+        value = own.get(name)
+        if value is not None:
+            out[name] = value
+        elif inherit and name in inherited:
             out[name] = inherited[name]
-        else:
-            default = typed_default(attr)
-            if default is not None:
-                out[name] = default
+        elif default is not None:
+            out[name] = default
     return out
 
 

@@ -67,7 +67,8 @@ class _App:
         return app
 
     def _json(self, body: Any, status: int = 200) -> web.Response:
-        return web.Response(text=json.dumps(body), status=status, content_type="application/json")
+        text = json.dumps(body, separators=(",", ":"), check_circular=False)
+        return web.Response(text=text, status=status, content_type="application/json")
 
     async def api(self, request: web.Request) -> web.StreamResponse:
         self.backend.stats.http_requests += 1

@@ -16,6 +16,8 @@ DEFAULT_PAGE = 100
 
 
 def encode(key: Any) -> str:
+    if type(key) is int:  # the usual sequence number: what json.dumps([key]) gives
+        return base64.b64encode(f"[{key}]".encode()).decode()
     return base64.b64encode(json.dumps([key]).encode()).decode()
 
 

@@ -31,7 +31,10 @@ def actor_of(request: web.Request) -> Actor:
 
 def json_response(data: Any, status: int = 200) -> web.Response:
     return web.Response(
-        body=json.dumps(data, default=str).encode(), status=status, content_type="application/json"
+        # compact, as the real server's (orjson) responses
+        body=json.dumps(data, default=str, separators=(",", ":")).encode(),
+        status=status,
+        content_type="application/json",
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from itertools import repeat
 from typing import Any
 
 from ..errors import ValidationError
@@ -179,7 +180,18 @@ class Evaluator:
         qtype = self.reg.get(query.entity_type)
         for path in query.select or ():
             self._validate_path(qtype, path)
-        out = [self.serialise(r, self.top_typedef(r, qtype), tree, query.entity_type) for r in page]
+        builders: dict[str, Callable[[Record], dict[str, Any]] | None] = {}
+        out = []
+        for record in page:
+            typedef = self.top_typedef(record, qtype)
+            if typedef.name in builders:
+                build = builders[typedef.name]
+            else:
+                build = builders[typedef.name] = self._row_builder(typedef, tree)
+            if build is not None:
+                out.append(build(record))
+            else:
+                out.append(self.serialise(record, typedef, tree, query.entity_type))
         return out, next_offset
 
     def top_typedef(self, record: Record, queried: TypeDef) -> TypeDef:
@@ -198,10 +210,98 @@ class Evaluator:
         records, used = self._narrow(query)
         where = _without(query.where, used)
         if where is not None:
-            records = [r for r in records if self.test(where, r, self.top_typedef(r, qtype))]
+            records = self._filter(where, records, qtype)
         for path, desc in reversed(query.order):
-            records.sort(key=self._sort_key_for(qtype, path), reverse=desc)
+            lowered = self._string_column(qtype, path, records)
+            if lowered is not None:
+                # the same stable order as sorting by the keys of `_sort_key_for`
+                order = sorted(range(len(records)), key=lowered.__getitem__, reverse=desc)
+                records = [records[i] for i in order]
+            else:
+                records.sort(key=self._sort_key_for(qtype, path, records), reverse=desc)
         return records
+
+    @staticmethod
+    def _string_column(
+        qtype: TypeDef, path: tuple[str, ...], records: list[Record]
+    ) -> list[str] | None:
+        """Lower-cased values of a plain stored column when every record holds a string there
+        (ids, names: the common `order by`), else None."""
+        prop = qtype.props.get(path[0]) if len(path) == 1 else None
+        if prop is None or prop.target is not None or prop.computed or not records:
+            return None
+        values: list[Any] = list(map(dict.get, records, repeat(prop.name)))
+        if set(map(type, values)) != {str}:
+            return None
+        return list(map(str.lower, values))
+
+    def _filter(self, where: Node, records: list[Record], qtype: TypeDef) -> list[Record]:
+        """The records passing ``test``, with ``where`` compiled once per concrete type."""
+        by_type: dict[str, Callable[[Record], bool]] = {}
+        is_cav = qtype.table == "CustomAttributeValue"
+        out = []
+        for record in records:
+            concrete = "" if is_cav else record["__entity_type__"]
+            predicate = by_type.get(concrete)
+            if predicate is None:
+                predicate = by_type[concrete] = self._compile(
+                    where, self.top_typedef(record, qtype)
+                )
+            if predicate(record):
+                out.append(record)
+        return out
+
+    def _compile(self, node: Node, typedef: TypeDef) -> Callable[[Record], bool]:
+        """A predicate equal to ``test(node, record, typedef)``: conditions on a plain stored
+        column of ``typedef`` read it directly; anything else goes through ``test``."""
+        if isinstance(node, And | Or):
+            parts = [self._compile(item, typedef) for item in node.items]
+            if isinstance(node, And):
+                return lambda r: all(part(r) for part in parts)
+            return lambda r: any(part(r) for part in parts)
+        if isinstance(node, Not):
+            inner = self._compile(node.item, typedef)
+            return lambda r: not inner(r)
+        if isinstance(node, InList | Cond) and len(node.path) == 1:
+            prop = typedef.props.get(node.path[0])
+            if prop is not None and prop.kind == "scalar" and not prop.computed:
+                if isinstance(node, InList):
+                    return self._compile_in(node, prop)
+                return self._compile_cond(node, prop)
+        return lambda r: self.test(node, r, typedef)
+
+    def _compile_in(self, node: InList, prop: Prop) -> Callable[[Record], bool]:
+        name, negate = prop.name, node.negate
+        known: list[set[str]] = []  # the allowed keys, once asked for
+
+        def predicate(record: Record) -> bool:
+            value = record.get(name)
+            if not known:  # lazily, as `test`: a sub-select runs on the first test
+                known.append(self.in_values(node))
+            if type(value) is str:
+                hit = value.lower() in known[0]
+            else:
+                hit = self._in(value, known[0], prop)
+            return hit != negate
+
+        return predicate
+
+    def _compile_cond(self, node: Cond, prop: Prop) -> Callable[[Record], bool]:
+        name = prop.name
+        matcher = self._matcher(node)
+        negative = node.op in NEGATIVE_OPS
+        compare = matcher.compare
+        if node.op in ("is", "is_not") and not matcher.is_none and prop.fmt != "date-time":
+            low = matcher.low
+
+            def equality(record: Record) -> bool:
+                value = record.get(name)
+                if type(value) is str:
+                    return (value.lower() == low) != negative
+                return compare(value, prop) != negative
+
+            return equality
+        return lambda r: compare(r.get(name), prop) != negative
 
     def narrow(self, query: Query) -> list[Record]:
         """Use an index for a top-level ``attr is X`` / ``attr in (...)`` when possible."""
@@ -209,8 +309,12 @@ class Evaluator:
 
     def _narrow(self, query: Query) -> tuple[list[Record], Node | None]:
         """Candidates, and the conjunct the index lookup already satisfied (an exact match
-        implies the case-insensitive match `test` would check, so it need not run again)."""
+        implies the case-insensitive match `test` would check, so it need not run again).
+
+        Of several indexable conjuncts the one with the fewest matches wins; sizes come from
+        the index buckets, so only the winner's records are gathered."""
         model = self.model
+        store = model.store
         type_name = query.entity_type
         where = query.where
         conjuncts: tuple[Node, ...] = ()
@@ -219,8 +323,7 @@ class Evaluator:
         elif where is not None:
             conjuncts = (where,)
         tables = model.tables_for(type_name)
-        best: list[Record] | None = None
-        used: Node | None = None
+        best: tuple[int, Node, list[str], str] | None = None
         for node in conjuncts:
             if isinstance(node, Cond) and node.op == "is" and len(node.path) == 1:
                 values = [node.value]
@@ -236,30 +339,50 @@ class Evaluator:
             attr = node.path[0]
             if any(not v.quoted and v.text.lower() in _NONE_WORDS for v in values):
                 continue
-            texts = [_unescape(v.text) for v in values]
-            found: list[Record] | None = None
+            texts = list(dict.fromkeys(_unescape(v.text) for v in values))
+            size = 0
             for table in tables:
-                pk = model.store.pk[table]
-                if pk == [attr]:
-                    found = found or []
-                    seen: set[str] = set()
-                    for text in texts:
-                        record = model.store.get(table, text)
-                        if record is not None and text not in seen:
-                            seen.add(text)
-                            found.append(record)
-                elif model.store.has_index(table, attr):
-                    found = found or []
-                    for text in dict.fromkeys(texts):
-                        found.extend(model.store.lookup(table, attr, text))
+                if store.pk[table] == [attr]:
+                    rows = store.tables[table]
+                    size += sum(1 for text in texts if text in rows)
+                elif store.has_index(table, attr):
+                    index = store.index[table][attr]
+                    size += sum(len(index.get(text, ())) for text in texts)
                 else:
-                    found = None
                     break
-            if found is not None and (best is None or len(found) < len(best)):
-                best, used = found, node
+            else:
+                if best is None or size < best[0]:
+                    best = (size, node, texts, attr)
         if best is None:
             return list(model.candidates(type_name)), None
-        return [r for r in best if model.is_a(r, type_name)], used
+        _, used, texts, attr = best
+        found: list[Record] = []
+        for table in tables:
+            if store.pk[table] == [attr]:
+                for text in texts:
+                    record = store.get(table, text)
+                    if record is not None:
+                        found.append(record)
+            else:
+                rows, index = store.tables[table], store.index[table][attr]
+                for text in texts:
+                    bucket = index.get(text)
+                    if bucket:
+                        found.extend(map(rows.__getitem__, bucket))
+        classifier = self.reg.get(type_name).classifier
+        if classifier is not None and classifier[0] != "__entity_type__":
+            return [r for r in found if model.is_a(r, type_name)], used
+        # otherwise `is_a` depends on the concrete type only: ask once per type
+        verdicts: dict[str, bool] = {}
+        out = []
+        for record in found:
+            concrete = record["__entity_type__"]
+            verdict = verdicts.get(concrete)
+            if verdict is None:
+                verdict = verdicts[concrete] = model.is_a(record, type_name)
+            if verdict:
+                out.append(record)
+        return out, used
 
     # -- validation -------------------------------------------------------------------------
     def _validate_path(self, typedef: TypeDef, path: tuple[str, ...]) -> TypeDef:
@@ -444,11 +567,14 @@ class Evaluator:
         return record.get(prop.name)
 
     def _sort_key_for(
-        self, qtype: TypeDef, path: tuple[str, ...]
-    ) -> Callable[[Record], tuple[Any, ...]]:
+        self, qtype: TypeDef, path: tuple[str, ...], records: list[Record]
+    ) -> Callable[[Record], Any]:
         prop = qtype.props.get(path[0]) if len(path) == 1 else None
         if prop is not None and prop.target is None and not prop.computed:
             name = prop.name  # a plain stored column (e.g. `order by id`): read it directly
+            if all(type(record.get(name)) is str for record in records):
+                # all strings (ids, names): the same order as the (2, lower) keys below
+                return lambda record: record[name].lower()
 
             def plain(record: Record) -> tuple[Any, ...]:
                 value = record.get(name)
@@ -540,12 +666,93 @@ class Evaluator:
                 out[name] = rows
         return out
 
+    def _row_builder(
+        self, typedef: TypeDef, tree: Tree
+    ) -> Callable[[Record], dict[str, Any]] | None:
+        """``serialise`` for a top-level row whose projection is all scalars, prepared once per
+        type: the same keys in the same order with the same values; None otherwise."""
+        is_cav = typedef.table == "CustomAttributeValue"
+        # key -> the record field to copy, or a function of the record
+        steps: dict[str, str | Callable[[Record], Any]] = {}
+        constants: dict[str, Any] = {}
+        if is_cav:
+            constants["__entity_type__"] = typedef.name
+            steps["__entity_type__"] = _CONSTANT
+        else:
+            steps["__entity_type__"] = "__entity_type__"
+        for key in typedef.primary_key:
+            steps[key] = key
+        for prop in typedef.system_props():
+            if prop.name not in steps:
+                steps[prop.name] = self._scalar_step(prop)
+        if typedef.table == "TypedContext":
+            steps["object_type_id"] = "object_type_id"
+        if is_cav:
+            steps["key"] = self._cav_key_step()
+            steps["value"] = "value"
+        for key in tree:
+            prop = self.prop_of(typedef, key)
+            if prop.kind != "scalar":
+                return None
+            steps[key] = self._scalar_step(prop)
+        # a literal dict (about 3x faster than building one from pairs): keys in step order;
+        # copied fields via record.get, constants and computed values by name
+        namespace: dict[str, Any] = {}
+        items = []
+        for index, (key, step) in enumerate(steps.items()):
+            if step is _CONSTANT:
+                namespace[f"c{index}"] = constants[key]
+                items.append(f"{key!r}: c{index}")
+            elif type(step) is str:
+                items.append(f"{key!r}: get({step!r})")
+            else:
+                namespace[f"s{index}"] = step
+                items.append(f"{key!r}: s{index}(record)")
+        source = f"def build(record):\n    get = record.get\n    return {{{', '.join(items)}}}\n"
+        exec(source, namespace)  # source built above from repr() of schema names only
+        build: Callable[[Record], dict[str, Any]] = namespace["build"]
+        return build
+
+    def _cav_key_step(self) -> Callable[[Record], Any]:
+        """``model.cav_key`` with the configuration keys looked up once per query."""
+        cav_key = self.model.cav_key
+        keys: dict[Any, Any] = {}
+
+        def key(record: Record) -> Any:
+            if "key" in record:
+                return record["key"]
+            conf_id = record.get("configuration_id", "")
+            if conf_id in keys:
+                return keys[conf_id]
+            found = keys[conf_id] = cav_key(record)
+            return found
+
+        return key
+
+    def _scalar_step(self, prop: Prop) -> str | Callable[[Record], Any]:
+        """How ``serialise`` gets a scalar: encode_value(scalar(...)), or a plain copy."""
+        if prop.computed:
+            return lambda record: encode_value(self.scalar(record, prop), prop)
+        if prop.fmt == "date-time":
+            name = prop.name
+
+            def moment(record: Record) -> Any:
+                value = record.get(name)
+                return None if value is None else {"__type__": "datetime", "value": value}
+
+            return moment
+        return prop.name
+
     def _default_tree(self, typedef: TypeDef) -> Tree:
         return {
             name: {}
             for name in typedef.default_projections
             if name in typedef.props and typedef.props[name].kind == "scalar"
         }
+
+
+#: row-builder step of a key whose value is a per-type constant (copies nothing)
+_CONSTANT = "\x00constant"
 
 
 def _without(where: Node | None, used: Node | None) -> Node | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Union
+from typing import NamedTuple, Union
 
 from ..errors import ParseError
 
@@ -19,6 +19,7 @@ _TOKEN = re.compile(
      |(?P<op>!=|>=|<=|=|>|<)
      |(?P<punct>[(),])
      |(?P<word>[^\s(),"'=!<>]+)
+     |(?P<bad>\S)
     )""",
     re.X,
 )
@@ -42,8 +43,7 @@ COMPARISON_WORDS = {
 NEGATIVE_OPS = {"is_not", "not_like", "not_in"}
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # str | op | punct | word
     text: str
 
@@ -108,16 +108,14 @@ class Query:
 
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
-    pos = 0
     text = text.rstrip()
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None or match.end() == pos:
-            raise ParseError(f"Could not parse query near: {text[pos : pos + 30]!r}")
-        pos = match.end()
+    # every position matches (``bad`` takes any character nothing else does), so the
+    # matches are contiguous: a ``bad`` one is where the text stops being a query
+    for match in _TOKEN.finditer(text):
         kind = match.lastgroup
-        if kind is None:
-            break
+        if kind == "bad" or kind is None:
+            pos = match.start()
+            raise ParseError(f"Could not parse query near: {text[pos : pos + 30]!r}")
         tokens.append(Token(kind, match.group(kind)))
     return tokens
 
