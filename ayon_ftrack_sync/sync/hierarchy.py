@@ -285,7 +285,17 @@ class _Planner:
         if not same_kind:
             return None
         same_kind.sort(key=lambda n: (not n.active, n.id))
+        if not same_kind[0].active and self.has_active_rival(fnode, parent_id, key):
+            return None  # it would lose the name anyway: leave the inactive entity alone
         return same_kind[0]
+
+    def has_active_rival(self, fnode: FtrackNode, parent_id: str | None, key: str) -> bool:
+        """An active AYON sibling of the same kind and name that belongs to someone else."""
+        return any(
+            node.active and node.kind is fnode.kind and name_key(node.name) == key
+            for node in self.ayon_children.get(parent_id, [])
+            if node.id in self.used or self.live_owner(node) not in (None, fnode.id)
+        )
 
     def allocate_id(self, fnode: FtrackNode) -> str:
         stored = fnode.ayon_id
