@@ -145,6 +145,16 @@ class FullSyncActivities:
             ayon_names = set(context.ayon_attributes)
             api = conn.ayon()
             session = conn.ftrack()
+            ayon_users = [
+                AyonUser(u["name"], (u.get("attrib") or {}).get("email"))
+                for u in api.get_users(fields=["name", "attrib.email"])
+            ]
+            user_map: dict[str, str] = {}
+
+            def assignee_names(ftrack_users: Any) -> dict[str, str]:
+                user_map.update(map_users(ftrack_users, ayon_users))
+                return user_map
+
             clock.lap("prepare")
             # the two reads are independent: run them side by side
             with ThreadPoolExecutor(max_workers=2, thread_name_prefix="full-sync-read") as pool:
@@ -154,18 +164,14 @@ class FullSyncActivities:
                     project.ftrack_project_id,
                     mapping=mapping,
                     ayon_attribute_types=types,
+                    map_users=assignee_names,
                 )
                 ayon_future = pool.submit(
                     read_project, api, project.ayon_project_name, attributes=ayon_names
                 )
                 ftrack_read, ayon_read = ftrack_future.result(), ayon_future.result()
             clock.laps["read_ftrack_alone"] = ftrack_read.seconds
-            ayon_users = [
-                AyonUser(u["name"], (u.get("attrib") or {}).get("email"))
-                for u in api.get_users(fields=["name", "attrib.email"])
-            ]
-            user_map = map_users(ftrack_read.users, ayon_users)
-            ftrack = with_assignees(ftrack_read.project, ftrack_read.assignments, user_map)
+            ftrack = ftrack_read.project  # assignees mapped while reading
             clock.lap("read")
             plan = plan_hierarchy(
                 ftrack,

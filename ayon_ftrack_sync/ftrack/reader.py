@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -163,12 +163,15 @@ def read_project(
     user_map: Mapping[str, str] | None = None,
     page_size: int = 1000,
     id_chunk: int = 500,
+    map_users: Callable[[Sequence[FtrackUser]], Mapping[str, str]] | None = None,
 ) -> FtrackRead:
     """Snapshot of one ftrack project (``project`` = its id, name or full name).
 
     ``mapping`` comes from ``resolve_attribute_mapping``; ``ayon_attribute_types`` maps AYON
     attribute names to their types (``integer``, ``float``, ``datetime``...);
-    ``user_map`` maps ftrack user ids to AYON user names (unmapped assignees are left out).
+    ``user_map`` maps ftrack user ids to AYON user names (unmapped assignees are left out);
+    or ``map_users`` builds it from the ftrack users this read finds (saves a pass over the
+    snapshot afterwards).
     ``page_size`` rows per hierarchy page; ``id_chunk`` ids at most per ``in (...)`` list (the
     value queries also keep ids x configurations under 5,000, as the original did). Queries of
     one round share a request, so these bound response sizes, not the request count.
@@ -177,6 +180,7 @@ def read_project(
     reader = _ProjectReader(
         FtrackApi(session), mapping, ayon_attribute_types, user_map or {}, page_size, id_chunk
     )
+    reader.map_users = map_users
     result = reader.read(project)
     seconds = round(time.perf_counter() - started, 3)
     log.info(
@@ -224,6 +228,7 @@ class _ProjectReader:
         self.mapping = mapping
         self.ayon_types = ayon_types
         self.user_map = user_map
+        self.map_users: Callable[[Sequence[FtrackUser]], Mapping[str, str]] | None = None
         self.page_size = max(1, page_size)
         self.id_chunk = max(1, id_chunk)
         self.problems: list[ConversionProblem] = []
@@ -310,6 +315,8 @@ class _ProjectReader:
         )
         self.runner.add(Query("select id, username, email from User order by id", users.extend))
         self.runner.run()
+        if self.map_users is not None:
+            self.user_map = dict(self.map_users(_users(users)))
 
         found = _pick_project(projects, project)
         project_id = str(found["id"])
@@ -343,10 +350,7 @@ class _ProjectReader:
             code=str(found["name"]),
             project_attributes=self._project_attributes(found),
             schema=self._schema_info(),
-            users=tuple(
-                FtrackUser(id=str(r["id"]), username=str(r["username"]), email=r.get("email"))
-                for r in users
-            ),
+            users=_users(users),
             assignments={k: frozenset(v) for k, v in self.assignments.items()},
             link_configuration_ids=dict(self.link_conf_ids),
             problems=tuple(self.problems),
@@ -685,6 +689,13 @@ class _ProjectReader:
             )
         statuses.sort(key=lambda s: (s.sort, s.name.lower()))
         return FtrackSchemaInfo(object_types, task_types, tuple(statuses))
+
+
+def _users(rows: Iterable[Row]) -> tuple[FtrackUser, ...]:
+    return tuple(
+        FtrackUser(id=str(r["id"]), username=str(r["username"]), email=r.get("email"))
+        for r in rows
+    )
 
 
 def _pick_project(rows: Sequence[Row], project: str) -> Row:

@@ -82,11 +82,13 @@ class _Planner:
         self.immutable = self.ayon.immutable_ids()
         self.ayon_children = self.ayon.children()
         self.ftrack_children = self.ftrack.children()
+        # parents before children, computed once (walking sorts every sibling list)
+        self.ftrack_order = _walk(self.ftrack.id, self.ftrack_children)
         self.by_ftrack_id: dict[str, list[AyonNode]] = {}
         for node in self.ayon.nodes.values():
             if node.ftrack_id and is_linked_ftrack_id(node.ftrack_id):
                 self.by_ftrack_id.setdefault(node.ftrack_id, []).append(node)
-        self.ftrack_paths = _ftrack_paths(self.ftrack)
+        self.ftrack_paths = _ftrack_paths(self.ftrack_order)
         self.statuses_by_key: dict[tuple[str, Kind], str] = {}
         for name, scope in self.ayon.statuses.items():
             for kind in scope:
@@ -167,7 +169,7 @@ class _Planner:
         )
 
     def match_tree(self) -> None:
-        for fnode in self.ftrack.walk():
+        for fnode in self.ftrack_order:
             if fnode.id in self.matches:
                 if self.in_scope(fnode.id):
                     self.check_immutable(fnode)
@@ -477,7 +479,7 @@ class _Planner:
 
     def write_back(self) -> None:
         final_paths = self.final_ayon_paths()
-        for fnode in self.ftrack.walk():
+        for fnode in self.ftrack_order:
             if not self.in_scope(fnode.id):
                 continue
             desired = self.desired.get(fnode.id)
@@ -577,10 +579,19 @@ def _ayon_walk(ayon: AyonProject, children: Mapping[str | None, list[AyonNode]])
     return queue
 
 
-def _ftrack_paths(ftrack: FtrackProject) -> dict[str, str]:
+def _walk(root: str, children: Mapping[str, list[FtrackNode]]) -> list[FtrackNode]:
+    queue = list(children.get(root, []))
+    index = 0
+    while index < len(queue):
+        queue.extend(children.get(queue[index].id, []))
+        index += 1
+    return queue
+
+
+def _ftrack_paths(order: list[FtrackNode]) -> dict[str, str]:
     """ftrack paths without the project (`seq/sh010/compositing`), as `ftrackPath` stores."""
     paths: dict[str, str] = {}
-    for node in ftrack.walk():  # parents first
+    for node in order:  # parents first
         parent = paths.get(node.parent_id)
         paths[node.id] = f"{parent}/{node.name}" if parent else node.name
     return paths
