@@ -216,6 +216,8 @@ class TransmitActivities:
             outcome.refuse("write_refused", entity_id, reason[:300], entity_id)
         refused = {entity_id for entity_id, _ in written.refused}
         after = [u for u in plan.ayon_after if _ftrack_of(u, ayon.entities) not in refused]
+        # a person may have edited these entities while ftrack was written: keep their values
+        after = ayon_io.without_concurrent_edits(api, project_name, after, ayon.entities)
         ayon_io.write_updates(api, project_name, [*undo, *after])
         outcome.add({"ftrack.refused": len(written.refused)})
 

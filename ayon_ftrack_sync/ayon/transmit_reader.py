@@ -217,6 +217,56 @@ def write_updates(api: ayon_api.ServerAPI, project_name: str, updates: Sequence[
     return 1
 
 
+def without_concurrent_edits(
+    api: ayon_api.ServerAPI,
+    project_name: str,
+    updates: Sequence[AyonUpdate],
+    snapshot: Mapping[str, AyonEntity],
+) -> list[AyonUpdate]:
+    """The updates minus attribute values a person changed since the snapshot was read.
+
+    The sync writes whole attribute vectors (so AYON does not keep inherited values as own);
+    a value changed meanwhile must not be overwritten with the stale snapshot: the person's
+    change has its own AYON event and is transmitted next. One GraphQL request per entity
+    type."""
+    touched = [u for u in updates if u.kind in (FOLDER, TASK) and u.changes.get("attrib")]
+    if not touched:
+        return list(updates)
+    current: dict[str, dict[str, Any]] = {}
+    for kind, root in ((FOLDER, "folders"), (TASK, "tasks")):
+        of_kind = [u for u in touched if u.kind == kind]
+        if not of_kind:
+            continue
+        # only names the sync writes to this entity type (so AYON serves them on it)
+        names = sorted({k for u in of_kind for k in u.changes["attrib"]} | {"ftrackId"})
+        query = _Query(api, project_name, names)
+        query.add("now", root, {"ids": sorted({u.id for u in of_kind})})
+        current.update({row["id"]: _own(row) for row in query.run()["now"]})
+    kept: list[AyonUpdate] = []
+    for update in updates:
+        entity = snapshot.get(update.id)
+        attrib = update.changes.get("attrib")
+        if update not in touched or entity is None or update.id not in current or not attrib:
+            kept.append(update)
+            continue
+        now = current[update.id]
+        fresh = {
+            key: value
+            for key, value in attrib.items()
+            if key in ("ftrackId", "ftrackPath") or now.get(key) == entity.own.get(key)
+        }
+        changes = {**update.changes, "attrib": fresh}
+        if fresh or len(changes) > 1:
+            kept.append(
+                AyonUpdate(
+                    update.kind,
+                    update.id,
+                    changes if fresh else {k: v for k, v in changes.items() if k != "attrib"},
+                )
+            )
+    return kept
+
+
 # -- lists --------------------------------------------------------------------------------------
 
 

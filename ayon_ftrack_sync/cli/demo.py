@@ -2,12 +2,14 @@
 
 Starts, as child processes of this one (each in its own process group, so Ctrl-C reaches only
 us and we decide the stop order): the embedded Temporal dev server (`server`), the ftrack
-emulator with a seeded project, the AYON emulator, the `worker` and the `leecher`. Their output
-goes to log files in the demo state directory. Then it runs the first full sync through the
-same client path as `resync --create-project`, switches auto-sync on, makes a few ftrack edits
-through ftrack_api and shows each one arriving in AYON (polled through ayon_api), prints the
-Temporal Web UI and emulator URLs, and keeps everything running until Ctrl-C. On Ctrl-C,
-SIGTERM or any failure it stops leecher, worker, emulators and server in that order (SIGTERM,
+emulator with a seeded project, the AYON emulator, the `worker`, the `leecher` and the
+`ayon-listener`. Their output goes to log files in the demo state directory. Then it runs the
+first full sync through the same client path as `resync --create-project`, switches auto-sync
+on, makes a few ftrack edits through ftrack_api and shows each one arriving in AYON (polled
+through ayon_api), then makes one AYON edit through ayon_api as a person would (not the sync's
+sender type) and shows it arriving in ftrack (polled through ftrack_api), prints the Temporal
+Web UI and emulator URLs, and keeps everything running until Ctrl-C. On Ctrl-C, SIGTERM or any
+failure it stops AYON listener, leecher, worker, emulators and server in that order (SIGTERM,
 then SIGKILL after a timeout) and leaves no process behind.
 
 The emulator keys are local, random, generated here; they are written to `demo.env` in the
@@ -80,7 +82,10 @@ DEMO_SYNC_SETTINGS: dict[str, Any] = {
     }
 }
 #: seconds a child gets to stop after SIGTERM before SIGKILL (the worker finishes activities)
-STOP_TIMEOUTS = {"leecher": 15.0, "worker": 35.0, "server": 25.0}
+STOP_TIMEOUTS = {"ayon-listener": 20.0, "leecher": 15.0, "worker": 35.0, "server": 25.0}
+#: AYON edits of the demo carry this sender type: a person's, not the sync's (`ftrack`)
+DEMO_SENDER_TYPE = "demo"
+DEMO_SENDER = "demo-user"
 DEFAULT_STOP_TIMEOUT = 10.0
 #: config variables of the user's environment that must not leak into the demo's children
 CONFIG_PREFIXES = ("TEMPORAL_", "FTRACK_", "AYON_")
@@ -132,17 +137,23 @@ def demo(
         bool,
         typer.Option(
             "--once",
-            help="Stop after showing the edits (exit code 1 if one did not arrive); for CI.",
+            help="Stop after showing the edits, both ways (exit code 1 if one did not arrive); "
+            "for CI.",
         ),
     ] = False,
     edit_timeout: Annotated[
-        float, typer.Option(help="Seconds to wait for each ftrack edit to show up in AYON.")
+        float,
+        typer.Option(
+            help="Seconds to wait for each ftrack edit to show up in AYON (and the AYON edit "
+            "in ftrack)."
+        ),
     ] = 30.0,
     start_timeout: Annotated[
         float, typer.Option(help="Seconds each process gets to become ready.")
     ] = 60.0,
 ) -> None:
-    """Everything local: Temporal, both emulators, worker and leecher; full sync, live edits."""
+    """Everything local: Temporal, both emulators, worker, leecher and AYON listener; full sync,
+    live edits both ways."""
     config = state(ctx).config()
     folder = state_dir if state_dir is not None else config.service.state_dir / "demo"
     ports = DemoPorts(temporal_port, ui_port, ftrack_port, ayon_port)
@@ -254,7 +265,8 @@ class Children:
         return next((c for c in self.started if not c.alive()), None)
 
     def stop_all(self) -> None:
-        """Leecher, worker, emulators, server: SIGTERM, then SIGKILL after a timeout."""
+        """AYON listener, leecher, worker, emulators, server (the reverse of the start order):
+        SIGTERM, then SIGKILL after a timeout."""
         self.note_descendants()
         for child in reversed(self.started):
             self._stop(child)
@@ -435,6 +447,8 @@ class DemoRunner:
         self.ftrack_project_id = ""
         self.ayon_project = ""
         self._ayon_api: Any = None
+        #: (ftrack id, name) of the shot the AYON edit changes (one the ftrack edits leave alone)
+        self._ayon_edit_shot: tuple[str, str] | None = None
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -554,7 +568,7 @@ class DemoRunner:
         finally:
             self._close_clients()
             if self.children.started:
-                console.print("Stopping leecher, worker, emulators and Temporal...")
+                console.print("Stopping AYON listener, leecher, worker, emulators and Temporal...")
                 await asyncio.to_thread(self.children.stop_all)
                 console.print("Demo stopped.")
             for signum in (signal.SIGINT, signal.SIGTERM):
@@ -571,9 +585,10 @@ class DemoRunner:
         await self._enable_auto_sync()
         edits = await self._make_edits()
         all_seen = await self._watch_edits(edits)
+        ayon_seen = await self._ayon_edit()
         self._print_urls()
         if self.once:
-            return 0 if all_seen else 1
+            return 0 if all_seen and ayon_seen else 1
         console.print("[bold green]Demo ready.[/] Press Ctrl-C to stop.")
         while True:
             dead = self.children.first_dead()
@@ -621,18 +636,22 @@ class DemoRunner:
             self._ready(ayon, lambda: self._log_has(ayon, "AYON emulator listening on")),
         )
         self.children.note_descendants()
-        console.print("Starting the worker and the leecher:")
+        console.print("Starting the worker, the leecher and the AYON listener:")
+        # stopped in reverse: the AYON listener and the leecher before the worker
         worker = self.children.start("worker", "worker", "worker")
         leecher = self.children.start("leecher", "leecher", "leecher")
+        listener = self.children.start("AYON listener", "ayon-listener", "ayon-listener")
         await asyncio.gather(
             self._ready(worker, lambda: self._worker_ready(worker)),
             self._ready(
                 leecher, lambda: self._log_has(leecher, "listening on the ftrack event hub")
             ),
+            self._ready(listener, lambda: self._log_has(listener, "AYON listener started")),
         )
         console.print(
             f"[green]ready[/]: Temporal {p.temporal_address}, ftrack {p.ftrack_url}, "
-            f"AYON {p.ayon_url}, worker on task queue {TASK_QUEUE}, leecher on the event hub",
+            f"AYON {p.ayon_url}, worker on task queue {TASK_QUEUE}, leecher on the event hub, "
+            "AYON listener on AYON's events",
             highlight=False,
         )
 
@@ -810,6 +829,8 @@ class DemoRunner:
             if len(shots) < 2:
                 raise DemoError(f"the seeded ftrack project {DEMO_PROJECT} has too few shots")
             first, second = shots[0], shots[1]
+            third = shots[2] if len(shots) > 2 else second
+            self._ayon_edit_shot = (third["id"], third["name"])
             taken = {s["name"] for s in shots}
 
             # 1. rename a shot
@@ -941,6 +962,63 @@ class DemoRunner:
             )
         return not missing
 
+    async def _ayon_edit(self) -> bool:
+        """One AYON edit through ayon_api as a person; poll ftrack until it shows there."""
+        if self._ayon_edit_shot is None:
+            raise DemoError("no shot to edit in AYON")
+        shot_id, shot_name = self._ayon_edit_shot
+        view = await asyncio.to_thread(self._ayon_view)
+        folder = view.folder(shot_id)
+        if folder is None:
+            raise DemoError(f"shot {shot_name} is not in AYON project {self.ayon_project}")
+        text = f"description of {shot_name} changed in AYON"
+        description = f"{text} at {time.strftime('%H:%M:%S')}"
+        console.print(
+            f"Editing in AYON (through ayon_api, sender type {DEMO_SENDER_TYPE!r}, as a person):"
+        )
+        await asyncio.to_thread(self._edit_in_ayon, str(folder["id"]), description)
+        made_at = time.monotonic()
+        console.print(f"  {escape(shot_name)} description -> {escape(repr(description))}")
+        console.print(f"Waiting for the edit in ftrack (up to {self.edit_timeout:.0f} s):")
+        with self._ftrack() as session:
+            while True:
+                value = await asyncio.to_thread(_ftrack_description, session, shot_id)
+                seconds = time.monotonic() - made_at
+                if value == description:
+                    console.print(
+                        f"  [green]{escape(text)}: in ftrack after {seconds:.1f} s[/]",
+                        highlight=False,
+                    )
+                    return True
+                if seconds > self.edit_timeout:
+                    console.print(
+                        f"  [red]{escape(text)}: not seen in ftrack after "
+                        f"{self.edit_timeout:.0f} s[/]; see {self.folder / 'ayon-listener.log'} "
+                        f"and {self.folder / 'worker.log'}",
+                        highlight=False,
+                    )
+                    return False
+                dead = self.children.first_dead()
+                if dead is not None:
+                    raise dead.died("while the AYON edit was on its way")
+                await asyncio.sleep(0.1)
+
+    def _edit_in_ayon(self, folder_id: str, description: str) -> None:
+        import ayon_api
+
+        api = ayon_api.ServerAPI(
+            self.ports.ayon_url,
+            token=self.ayon_key,
+            sender_type=DEMO_SENDER_TYPE,
+            sender=DEMO_SENDER,
+            timeout=10,
+        )
+        try:
+            api.update_folder(self.ayon_project, folder_id, attrib={"description": description})
+        finally:
+            with contextlib.suppress(Exception):
+                api.close_session()
+
     # -- clients ---------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -994,6 +1072,13 @@ class DemoRunner:
         for name, value in rows:
             console.print(f"  [bold]{name:<16}[/] {escape(value)}", highlight=False)
         console.print("")
+
+
+def _ftrack_description(session: Any, shot_id: str) -> Any:
+    """The shot's description as the ftrack server has it now (the session cache is reset)."""
+    session.reset()
+    shot = session.query(f'select id, description from Shot where id is "{shot_id}"').first()
+    return None if shot is None else shot["description"]
 
 
 def _attrib(entity: dict[str, Any] | None, name: str) -> Any:

@@ -1,5 +1,6 @@
 """`ayon-ftrack-sync demo` as a user runs it: everything starts, the full sync and the ftrack
-edits arrive in AYON, and every process is gone afterwards (with `--once` and on Ctrl-C).
+edits arrive in AYON, the AYON edit arrives in ftrack, and every process is gone afterwards
+(with `--once` and on Ctrl-C).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ EDIT_LINES = [
     r"^  sq010sh0020 frameEnd \d+ -> \d+: in AYON after \d+\.\d s$",
     r"^  sq010sh0020/\w+ status [\w ]+ -> Approved: in AYON after \d+\.\d s$",
 ]
+#: the AYON edit (made through ayon_api as a person), once ftrack shows it
+AYON_EDIT_LINE = r"^  description of sq010sh0030 changed in AYON: in ftrack after \d+\.\d s$"
+#: every child of the demo, by role (the pids file's keys)
+ROLES = {"server", "ftrack-emulator", "ayon-emulator", "worker", "leecher", "ayon-listener"}
 
 
 def four_ports() -> dict[str, int]:
@@ -91,7 +96,7 @@ def recorded_pids(state_dir: Path) -> dict[str, list[int]]:
 
 def assert_nothing_left(state_dir: Path) -> None:
     pids = recorded_pids(state_dir)
-    assert set(pids) == {"server", "ftrack-emulator", "ayon-emulator", "worker", "leecher"}
+    assert set(pids) == ROLES
     assert pids["server"][1:], "the temporal binary under the server was not recorded"
     alive = {role: [p for p in group if running(p)] for role, group in pids.items()}
     assert not any(alive.values()), f"left running: {alive}"
@@ -138,6 +143,11 @@ def test_demo_once_syncs_shows_the_edits_and_leaves_nothing_running(tmp_path: Pa
     output = stdout + stderr
     for pattern in EDIT_LINES:  # fails until incremental.apply is registered in the worker
         assert re.search(pattern, stdout, re.MULTILINE), f"no line {pattern!r} in:\n{output}"
+    assert re.search(AYON_EDIT_LINE, stdout, re.MULTILINE), f"no AYON -> ftrack line in:\n{output}"
+    # the AYON edit comes after every ftrack edit arrived
+    assert stdout.index("Editing in AYON") > max(
+        m.start() for p in EDIT_LINES for m in re.finditer(p, stdout, re.MULTILINE)
+    )
     assert process.returncode == 0, output
     assert "Traceback" not in output
     assert "Full sync of ftrack project demo to AYON project Demo" in stdout
@@ -147,8 +157,9 @@ def test_demo_once_syncs_shows_the_edits_and_leaves_nothing_running(tmp_path: Pa
     assert f"ftrack emulator  http://127.0.0.1:{ports['ftrack']}" in stdout
     assert f"AYON emulator    http://127.0.0.1:{ports['ayon']}" in stdout
     assert "Demo stopped." in stdout
-    for name in ("server", "ftrack-emulator", "ayon-emulator", "worker", "leecher"):
+    for name in sorted(ROLES):
         assert f"log {state_dir / name}.log" in stdout
+    assert "ready AYON listener (" in stdout
     # the generated emulator keys are only in the 0600 env file, never on screen or in logs
     assert (state_dir / "demo.env").stat().st_mode & 0o077 == 0
     logs = {path.name: path.read_text() for path in state_dir.glob("*.log")}
@@ -157,6 +168,13 @@ def test_demo_once_syncs_shows_the_edits_and_leaves_nothing_running(tmp_path: Pa
         assert not [name for name, text in logs.items() if key in text]
     assert "leecher stopped" in logs["leecher.log"]
     assert "worker stopped" in logs["worker.log"]
+    assert "AYON listener started" in logs["ayon-listener.log"]
+    assert "AYON listener stopped" in logs["ayon-listener.log"]  # SIGTERM: a clean stop
+    order = [
+        stdout.index(f"stopping {name} (pid") for name in ("AYON listener", "leecher", "worker")
+    ]
+    assert order == sorted(order), stdout
+    assert "killed" not in output
     assert_nothing_left(state_dir)
 
 
@@ -180,7 +198,7 @@ def test_demo_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
             what="the demo to say it is ready",
         )
         assert process.poll() is None, out_path.read_text()
-        assert len(demo_processes(state_dir)) >= 6  # five children and the temporal binary
+        assert len(demo_processes(state_dir)) >= 7  # six children and the temporal binary
         process.send_signal(signal.SIGINT)
         code = process.wait(90)
     finally:
@@ -190,12 +208,20 @@ def test_demo_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
     assert "SIGINT: stopping the demo..." in output
     order = [
         output.index(f"stopping {name} (pid")
-        for name in ("leecher", "worker", "AYON emulator", "ftrack emulator", "Temporal dev server")
+        for name in (
+            "AYON listener",
+            "leecher",
+            "worker",
+            "AYON emulator",
+            "ftrack emulator",
+            "Temporal dev server",
+        )
     ]
     assert order == sorted(order), output
     assert "killed" not in output  # every child stopped on SIGTERM, none needed SIGKILL
     assert "Demo stopped." in output
     assert "Traceback" not in output
+    assert "AYON listener stopped" in (state_dir / "ayon-listener.log").read_text()
     assert_nothing_left(state_dir)
 
 
