@@ -161,7 +161,7 @@ def read_project(
     mapping: AttributeMapping,
     ayon_attribute_types: Mapping[str, str],
     user_map: Mapping[str, str] | None = None,
-    page_size: int = 1000,
+    page_size: int = 2500,
     id_chunk: int = 500,
     map_users: Callable[[Sequence[FtrackUser]], Mapping[str, str]] | None = None,
 ) -> FtrackRead:
