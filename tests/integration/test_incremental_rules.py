@@ -358,3 +358,26 @@ async def test_links_follow_ftrack_dependencies(pipe: Pipeline, tmp_path: Path) 
         assert out_links() == set()
     finally:
         api.close_session()
+
+
+async def test_a_renamed_ftrack_list_is_renamed_in_ayon(pipe: Pipeline) -> None:
+    project_id, project = await synced_project(pipe, "lst", sequences=1, shots=2, lists=2)
+    lists = pipe.ftrack.control.query(
+        f'select id, name from List where project_id is "{project_id}"'
+    )
+    assert lists, "the generated project has no lists"
+    target = sorted(lists, key=lambda row: row["name"])[0]
+    api = ayon_api.ServerAPI(pipe.ayon.url, token=pipe.ayon.api_key)
+    try:
+
+        def labels() -> dict[str, str]:
+            found = api.get_entity_lists(project, fields=["id", "label", "attrib.ftrackId"])
+            return {(lst.get("attrib") or {}).get("ftrackId"): lst["label"] for lst in found}
+
+        assert labels().get(target["id"]) == target["name"]
+        with pipe.ftrack.control.as_user("jane.doe") as ui:
+            ui.update("List", target["id"], {"name": "Client review"})
+        await pipe.settle(project_id)
+        assert labels().get(target["id"]) == "Client review"
+    finally:
+        api.close_session()
