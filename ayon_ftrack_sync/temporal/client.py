@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -33,23 +35,35 @@ async def connect(
     identity: str | None = None,
     connect_timeout: timedelta = timedelta(seconds=10),
 ) -> Client:
-    """Connect with the pydantic data converter (every payload of this product is a model)."""
+    """Connect with the pydantic data converter (every payload of this product is a model).
+
+    A server that is still starting ("Frontend is not healthy yet") is waited for, within
+    `connect_timeout`: a worker started together with its server must not give up on it."""
     api_key = config.api_key.get_secret_value() if config.api_key else None
-    try:
-        return await Client.connect(
-            config.address,
-            namespace=config.namespace,
-            api_key=api_key,
-            tls=tls_config(config),
-            data_converter=pydantic_data_converter,
-            identity=identity,
-            connect_timeout=connect_timeout,
-        )
-    except (RuntimeError, RPCError, OSError) as exc:
-        raise TemporalUnavailable(
-            f"cannot reach Temporal at {config.address} (namespace {config.namespace}): "
-            f"{_first_line(exc, api_key)}"
-        ) from None
+    deadline = time.monotonic() + connect_timeout.total_seconds()
+    while True:
+        try:
+            return await Client.connect(
+                config.address,
+                namespace=config.namespace,
+                api_key=api_key,
+                tls=tls_config(config),
+                data_converter=pydantic_data_converter,
+                identity=identity,
+                connect_timeout=connect_timeout,
+            )
+        except (RuntimeError, RPCError, OSError) as exc:
+            if _STARTING in str(exc) and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+                continue
+            raise TemporalUnavailable(
+                f"cannot reach Temporal at {config.address} (namespace {config.namespace}): "
+                f"{_first_line(exc, api_key)}"
+            ) from None
+
+
+#: what a Temporal frontend answers while it starts
+_STARTING = "not healthy yet"
 
 
 _KNOWN_REASONS = (
