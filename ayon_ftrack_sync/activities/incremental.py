@@ -11,14 +11,15 @@ malformed values can do no harm: at worst it makes the sync look at an entity.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from temporalio import activity
 
 from ayon_ftrack_sync.activities.connections import Connections, temporal_errors
 from ayon_ftrack_sync.activities.full_sync import sync_anatomy, with_assignees
+from ayon_ftrack_sync.activities.incremental_extras import apply_extras
+from ayon_ftrack_sync.activities.outcome import BatchOutcome, report_conflicts
 from ayon_ftrack_sync.activities.sync_context import ContextCache, SyncContext
 from ayon_ftrack_sync.ayon.reader import ProjectNotFound
 from ayon_ftrack_sync.ayon.scoped import ScopedAyonRead
@@ -44,24 +45,8 @@ from ayon_ftrack_sync.sync.project import plan_project_attributes
 from ayon_ftrack_sync.sync.scope import BatchScope, batch_scope
 from ayon_ftrack_sync.sync.users import map_users
 
-#: AYON event topics where people look for what the sync refused or failed
-CONFLICT_TOPIC = "ftrack.sync.conflict"
+#: AYON event topic where people look for batches that failed for good
 FAILURE_TOPIC = "ftrack.sync.failed"
-
-
-@dataclass(slots=True)
-class _Outcome:
-    """Counters of one batch, for the activity result."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    conflicts: list[ConflictRecord] = field(default_factory=list)
-    failed_entities: list[str] = field(default_factory=list)
-    ftrack_requests: int = 0
-
-    def add(self, counts: Mapping[str, int]) -> None:
-        for key, value in counts.items():
-            if value:
-                self.counts[key] = self.counts.get(key, 0) + value
 
 
 class IncrementalActivities:
@@ -78,7 +63,7 @@ class IncrementalActivities:
     def apply(self, batch: ApplyBatchInput) -> ApplyBatchResult:
         """Bring AYON in line with the current ftrack state of what this batch touched."""
         scope = batch_scope(batch.changes)
-        outcome = _Outcome()
+        outcome = BatchOutcome()
         outcome.add({f"skipped.{k}": v for k, v in scope.skipped.items()})
         with temporal_errors(), Connections(self._config) as conn:
             project_name = batch.ayon_project_name or _ayon_name(conn, batch.ftrack_project_id)
@@ -92,8 +77,6 @@ class IncrementalActivities:
                 )
             if scope.links or scope.lists or scope.versions:
                 activity.heartbeat({"step": "links, lists, versions"})
-                from ayon_ftrack_sync.activities.incremental_extras import apply_extras
-
                 extras = apply_extras(
                     conn,
                     ftrack_project_id=batch.ftrack_project_id,
@@ -105,7 +88,15 @@ class IncrementalActivities:
                 outcome.conflicts.extend(extras.conflicts)
                 outcome.ftrack_requests += extras.ftrack_requests
             if outcome.conflicts:
-                _report_conflicts(conn, self._config.ayon.sender, project_name, batch, outcome)
+                report_conflicts(
+                    conn,
+                    self._config.ayon.sender,
+                    project_name,
+                    outcome,
+                    headline="ftrack changes partly refused",
+                    ftrack_project_id=batch.ftrack_project_id,
+                    event_ids=batch.event_ids,
+                )
             return _result(outcome, conn, project_name, len(batch.changes))
 
     @activity.defn(name="incremental.record_failure")
@@ -149,7 +140,7 @@ class IncrementalActivities:
         project_name: str,
         scope: BatchScope,
         context: SyncContext,
-        outcome: _Outcome,
+        outcome: BatchOutcome,
     ) -> None:
         session = conn.ftrack()
         fread = read_ftrack_scope(
@@ -251,7 +242,7 @@ class IncrementalActivities:
         fread: ScopedRead,
         context: SyncContext,
         project_name: str,
-        outcome: _Outcome,
+        outcome: BatchOutcome,
     ) -> None:
         outcome.add({k: v for k, v in plan.summary().items() if k != "conflicts"})
         activity.heartbeat({"step": "writing AYON"})
@@ -281,7 +272,7 @@ class IncrementalActivities:
             )
             for p in fread.problems
         )
-        outcome.failed_entities.extend(
+        outcome.failed.extend(
             c.ftrack_id
             for c in plan.conflicts
             if c.ftrack_id and c.kind is not ConflictKind.UNKNOWN_STATUS
@@ -406,34 +397,6 @@ def _ayon_name(conn: Connections, ftrack_project_id: str) -> str:
     return info.full_name
 
 
-def _report_conflicts(
-    conn: Connections, sender: str, project_name: str, batch: ApplyBatchInput, outcome: _Outcome
-) -> None:
-    """One AYON event per batch that refused something, so a user sees why."""
-    listed = outcome.conflicts[:MAX_LISTED_CONFLICTS]
-    first = listed[0]
-    try:
-        conn.ayon().dispatch_event(
-            CONFLICT_TOPIC,
-            sender=sender,
-            project_name=project_name,
-            description=(
-                f"ftrack changes partly refused: {len(outcome.conflicts)} problem(s), first: "
-                f"{first.kind} at {first.path}: {first.detail}"
-            )[:1000],
-            summary={"conflicts": len(outcome.conflicts)},
-            payload={
-                "ftrack_project_id": batch.ftrack_project_id,
-                "event_ids": batch.event_ids[:200],
-                "conflicts": [c.model_dump(mode="json") for c in listed],
-            },
-            finished=True,
-            store=True,
-        )
-    except Exception as exc:  # the changes are applied; a lost report must not undo them
-        activity.logger.warning("could not write the conflict event: %s", exc)
-
-
 def _flag_failed(conn: Connections, record: FailureRecord) -> None:
     if not record.entity_ids:
         return
@@ -448,13 +411,13 @@ def _flag_failed(conn: Connections, record: FailureRecord) -> None:
 
 
 def _result(
-    outcome: _Outcome, conn: Connections, project_name: str, changes: int
+    outcome: BatchOutcome, conn: Connections, project_name: str, changes: int
 ) -> ApplyBatchResult:
-    applied = changes - len(outcome.failed_entities)
+    applied = changes - len(outcome.failed)
     return ApplyBatchResult(
         applied=max(0, applied),
         skipped=sum(v for k, v in outcome.counts.items() if k.startswith("skipped.")),
-        failed_entities=sorted(set(outcome.failed_entities))[:MAX_LISTED_CONFLICTS],
+        failed_entities=sorted(set(outcome.failed))[:MAX_LISTED_CONFLICTS],
         ayon_requests=conn.ayon_counter.count,
         ftrack_requests=outcome.ftrack_requests,
         ayon_project_name=project_name,

@@ -94,7 +94,3 @@ class ContextCache:
         with self._lock:
             self._users = (now, users)
         return users
-
-    def forget(self, project_name: str) -> None:
-        with self._lock:
-            self._entries.pop(project_name, None)

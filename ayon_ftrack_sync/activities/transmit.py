@@ -18,13 +18,12 @@ object type, task type or status, a name clash...) are recorded as an AYON
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio import activity
 
 from ayon_ftrack_sync.activities.connections import Connections, temporal_errors
-from ayon_ftrack_sync.activities.incremental import CONFLICT_TOPIC
+from ayon_ftrack_sync.activities.outcome import BatchOutcome, report_conflicts
 from ayon_ftrack_sync.activities.sync_context import ContextCache, SyncContext
 from ayon_ftrack_sync.ayon import transmit_reader as ayon_io
 from ayon_ftrack_sync.ayon.attributes import attribute_types
@@ -33,7 +32,7 @@ from ayon_ftrack_sync.config import AppConfig
 from ayon_ftrack_sync.ftrack import find_project
 from ayon_ftrack_sync.ftrack import transmit_reader as ftrack_read
 from ayon_ftrack_sync.ftrack import transmit_writer as ftrack_write
-from ayon_ftrack_sync.payloads.full_sync import MAX_LISTED_CONFLICTS, ConflictRecord
+from ayon_ftrack_sync.payloads.full_sync import MAX_LISTED_CONFLICTS
 from ayon_ftrack_sync.payloads.project_sync import (
     ApplyBatchResult,
     AyonChange,
@@ -61,24 +60,6 @@ from ayon_ftrack_sync.sync.users import AyonUser, map_users
 LIST_TOPIC_PREFIX = "entity_list."
 
 
-@dataclass(slots=True)
-class _Outcome:
-    counts: dict[str, int] = field(default_factory=dict)
-    conflicts: list[ConflictRecord] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    ftrack_requests: int = 0
-
-    def add(self, counts: Mapping[str, int]) -> None:
-        for key, value in counts.items():
-            if value:
-                self.counts[key] = self.counts.get(key, 0) + value
-
-    def refuse(self, kind: str, path: str, detail: str, ftrack_id: str | None = None) -> None:
-        self.conflicts.append(
-            ConflictRecord(kind=kind, path=path, detail=detail, ftrack_id=ftrack_id)
-        )
-
-
 class TransmitActivities:
     """Bound to the worker's config; shares the short-lived settings/mapping cache idea of
     the incremental sync."""
@@ -94,7 +75,7 @@ class TransmitActivities:
     def apply(self, batch: TransmitBatchInput) -> ApplyBatchResult:
         """Bring ftrack in line with the current AYON state of what these AYON events touched."""
         activity.heartbeat({"step": "reading"})
-        outcome = _Outcome()
+        outcome = BatchOutcome()
         entity_changes = [c for c in batch.changes if not c.topic.startswith(LIST_TOPIC_PREFIX)]
         list_changes = [c for c in batch.changes if c.topic.startswith(LIST_TOPIC_PREFIX)]
         touches, skipped = touches_from(
@@ -112,7 +93,16 @@ class TransmitActivities:
                 if list_changes:
                     self._lists(conn, batch.ftrack_project_id, project_name, list_changes, outcome)
             if outcome.conflicts:
-                self._report(conn, project_name, batch, outcome)
+                report_conflicts(
+                    conn,
+                    self._config.ayon.sender,
+                    project_name,
+                    outcome,
+                    headline="AYON changes partly not sent to ftrack",
+                    ftrack_project_id=batch.ftrack_project_id,
+                    event_ids=[c.event_id for c in batch.changes],
+                    summary={"direction": "ayon_to_ftrack"},
+                )
             failed = set(outcome.failed)
             return ApplyBatchResult(
                 applied=max(0, len(batch.changes) - len(failed)),
@@ -134,7 +124,7 @@ class TransmitActivities:
         project_name: str,
         touches: Mapping[tuple[str, str], Touch],
         context: SyncContext,
-        outcome: _Outcome,
+        outcome: BatchOutcome,
     ) -> None:
         api = conn.ayon()
         live = [t for t in touches.values() if not t.deleted or t.kind not in (FOLDER, TASK)]
@@ -256,7 +246,7 @@ class TransmitActivities:
         ftrack_project_id: str,
         project_name: str,
         changes: Sequence[AyonChange],
-        outcome: _Outcome,
+        outcome: BatchOutcome,
     ) -> None:
         api = conn.ayon()
         session = conn.ftrack()
@@ -367,7 +357,7 @@ class TransmitActivities:
         list_id: str,
         change: AyonChange,
         states: Sequence[FtrackListState],
-        outcome: _Outcome,
+        outcome: BatchOutcome,
     ) -> None:
         """The AYON list is gone: delete the ftrack list linked to it, if no other AYON list
         links to it (by id first; by label and type as the original did)."""
@@ -400,34 +390,6 @@ class TransmitActivities:
                 return
         outcome.ftrack_requests += ftrack_write.delete_list(conn.ftrack(), found.id)
         outcome.add({"lists.deleted": 1})
-
-    # -- reporting ------------------------------------------------------------------------------
-
-    def _report(
-        self, conn: Connections, project_name: str, batch: TransmitBatchInput, outcome: _Outcome
-    ) -> None:
-        listed = outcome.conflicts[:MAX_LISTED_CONFLICTS]
-        first = listed[0]
-        try:
-            conn.ayon().dispatch_event(
-                CONFLICT_TOPIC,
-                sender=self._config.ayon.sender,
-                project_name=project_name,
-                description=(
-                    f"AYON changes partly not sent to ftrack: {len(outcome.conflicts)} "
-                    f"problem(s), first: {first.kind} at {first.path}: {first.detail}"
-                )[:1000],
-                summary={"conflicts": len(outcome.conflicts), "direction": "ayon_to_ftrack"},
-                payload={
-                    "ftrack_project_id": batch.ftrack_project_id,
-                    "event_ids": [c.event_id for c in batch.changes][:200],
-                    "conflicts": [c.model_dump(mode="json") for c in listed],
-                },
-                finished=True,
-                store=True,
-            )
-        except Exception as exc:  # the writes are done; a lost report must not undo them
-            activity.logger.warning("could not write the conflict event: %s", exc)
 
 
 def _list_id(change: AyonChange) -> str | None:
