@@ -22,38 +22,61 @@ PROJECT = "bench"
 
 def _op(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     eid = uuid.uuid1().hex
-    return {"id": uuid.uuid1().hex, "type": "create", "entityType": kind, "entityId": eid,
-            "data": {**data, "id": eid}}
+    return {
+        "id": uuid.uuid1().hex,
+        "type": "create",
+        "entityType": kind,
+        "entityId": eid,
+        "data": {**data, "id": eid},
+    }
 
 
 def _send(api: ayon_api.ServerAPI, ops: list[dict[str, Any]], batch: int) -> None:
     for start in range(0, len(ops), batch):
-        api.send_batch_operations(PROJECT, ops[start:start + batch])
+        api.send_batch_operations(PROJECT, ops[start : start + batch])
 
 
 def run(folders: int, batch: int) -> dict[str, Any]:
     with AyonEmulator() as emulator:
         api = ayon_api.ServerAPI(emulator.url, token=emulator.api_key, sender_type="bench")
         api.create_project(PROJECT, "BEN")
-        sequences = [_op("folder", {"name": f"sq{i:03d}", "folderType": "Sequence"})
-                     for i in range(max(1, folders // 100))]
+        sequences = [
+            _op("folder", {"name": f"sq{i:03d}", "folderType": "Sequence"})
+            for i in range(max(1, folders // 100))
+        ]
         shots = []
         for index in range(folders - len(sequences)):
             parent = sequences[index % len(sequences)]["entityId"]
-            shots.append(_op("folder", {"name": f"sh{index:05d}", "folderType": "Shot",
-                                        "parentId": parent,
-                                        "attrib": {"frameStart": 1001, "frameEnd": 1100}}))
-        tasks = [_op("task", {"name": "comp", "taskType": "Compositing",
-                              "folderId": shot["entityId"]}) for shot in shots]
+            shots.append(
+                _op(
+                    "folder",
+                    {
+                        "name": f"sh{index:05d}",
+                        "folderType": "Shot",
+                        "parentId": parent,
+                        "attrib": {"frameStart": 1001, "frameEnd": 1100},
+                    },
+                )
+            )
+        tasks = [
+            _op("task", {"name": "comp", "taskType": "Compositing", "folderId": shot["entityId"]})
+            for shot in shots
+        ]
         creates = sequences + shots + tasks
         start = time.perf_counter()
         _send(api, creates, batch)
         create_s = time.perf_counter() - start
 
-        updates = [{"id": uuid.uuid1().hex, "type": "update", "entityType": "folder",
-                    "entityId": shot["entityId"],
-                    "data": {"status": "In progress", "attrib": {"frameEnd": 1200}}}
-                   for shot in shots]
+        updates = [
+            {
+                "id": uuid.uuid1().hex,
+                "type": "update",
+                "entityType": "folder",
+                "entityId": shot["entityId"],
+                "data": {"status": "In progress", "attrib": {"frameEnd": 1200}},
+            }
+            for shot in shots
+        ]
         start = time.perf_counter()
         _send(api, updates, batch)
         update_s = time.perf_counter() - start
@@ -67,7 +90,8 @@ def run(folders: int, batch: int) -> dict[str, Any]:
         api.close_session()
     total_ops = len(creates) + len(updates)
     return {
-        "entities": len(creates), "batch": batch,
+        "entities": len(creates),
+        "batch": batch,
         "create_ops_per_s": round(len(creates) / create_s, 1),
         "update_ops_per_s": round(len(updates) / update_s, 1),
         "operations_per_s": round(total_ops / (create_s + update_s), 1),

@@ -58,12 +58,15 @@ def main() -> None:
         t0 = time.perf_counter()
         pid = control.generate_project("bench", 20, 50, 11)  # 20 + 1000 + 11000 entities
         generate_s = time.perf_counter() - t0
-        shot_ids = [s["id"] for s in control.query(f"select id from Shot where project_id is "
-                                                     f"{pid}")]
-        task_ids = [t["id"] for t in control.query(f"select id from Task where project_id is "
-                                                     f"{pid}")]
-        conf_id = control.query('select id from CustomAttributeConfiguration where key is '
-                                '"ayon_id"')[0]["id"]
+        shot_ids = [
+            s["id"] for s in control.query(f"select id from Shot where project_id is {pid}")
+        ]
+        task_ids = [
+            t["id"] for t in control.query(f"select id from Task where project_id is {pid}")
+        ]
+        conf_id = control.query(
+            'select id from CustomAttributeConfiguration where key is "ayon_id"'
+        )[0]["id"]
         result: dict[str, Any] = {}
 
         session = _session(emulator)
@@ -71,8 +74,10 @@ def main() -> None:
             n_queries = 500
             with _Phase(emulator) as phase:
                 for i in range(n_queries):
-                    session.query(f'select name, parent_id, status_id from Shot where id is '
-                                  f'"{shot_ids[i % len(shot_ids)]}"').all()
+                    session.query(
+                        f"select name, parent_id, status_id from Shot where id is "
+                        f'"{shot_ids[i % len(shot_ids)]}"'
+                    ).all()
             result["queries_per_s"] = round(n_queries / phase.wall, 1)
             result["queries_server_share"] = round(phase.server_share, 3)
         finally:
@@ -83,16 +88,27 @@ def main() -> None:
             n_ops = 0
             with _Phase(emulator) as phase:
                 for start in range(0, 4000, 50):
-                    for task_id in task_ids[start:start + 50]:
+                    for task_id in task_ids[start : start + 50]:
                         session.recorded_operations.push(
                             ftrack_api.operation.UpdateEntityOperation(
-                                "Task", collections.OrderedDict(id=task_id), "description", "",
-                                f"batch {start}"))
+                                "Task",
+                                collections.OrderedDict(id=task_id),
+                                "description",
+                                "",
+                                f"batch {start}",
+                            )
+                        )
                         session.recorded_operations.push(
                             ftrack_api.operation.UpdateEntityOperation(
-                                "CustomAttributeValue", collections.OrderedDict(
-                                    configuration_id=conf_id, entity_id=task_id),
-                                "value", "", f"ayon-{start}"))
+                                "CustomAttributeValue",
+                                collections.OrderedDict(
+                                    configuration_id=conf_id, entity_id=task_id
+                                ),
+                                "value",
+                                "",
+                                f"ayon-{start}",
+                            )
+                        )
                         n_ops += 2
                     session.commit()
                     # the client's commit cost grows with its identity map; a sync activity
@@ -109,8 +125,10 @@ def main() -> None:
             n_orm = 0
             with _Phase(emulator) as phase:
                 for batch in range(10):
-                    created = [session.create("Shot", {"name": f"b{batch}_{i}", "parent": seq})
-                               for i in range(50)]
+                    created = [
+                        session.create("Shot", {"name": f"b{batch}_{i}", "parent": seq})
+                        for i in range(50)
+                    ]
                     session.commit()
                     for shot in created:
                         shot["custom_attributes"]["frameStart"] = 1000 + batch
@@ -122,10 +140,16 @@ def main() -> None:
             session.close()
 
         for name, expression in (
-                ("full_read", f"select id, name, parent_id, object_type_id from TypedContext "
-                              f"where project_id is {pid}"),
-                ("dense_ca_read", f"select custom_attributes from TypedContext where "
-                                  f"project_id is {pid}")):
+            (
+                "full_read",
+                f"select id, name, parent_id, object_type_id from TypedContext "
+                f"where project_id is {pid}",
+            ),
+            (
+                "dense_ca_read",
+                f"select custom_attributes from TypedContext where project_id is {pid}",
+            ),
+        ):
             session = _session(emulator)
             try:
                 with _Phase(emulator) as phase:

@@ -16,6 +16,7 @@ from typing import Any
 
 from temporalio import activity
 
+from ayon_ftrack_sync.activities.comments import notes_to_ayon
 from ayon_ftrack_sync.activities.connections import Connections, temporal_errors
 from ayon_ftrack_sync.activities.full_sync import sync_anatomy, with_assignees
 from ayon_ftrack_sync.activities.incremental_extras import apply_extras
@@ -37,6 +38,8 @@ from ayon_ftrack_sync.payloads.project_sync import (
     ApplyBatchResult,
     FailureRecord,
 )
+from ayon_ftrack_sync.settings.attribute_mapping import AttributeMapping
+from ayon_ftrack_sync.sync.fields import PLACEMENT, ayon_fields
 from ayon_ftrack_sync.sync.hierarchy import PlanOptions, plan_hierarchy
 from ayon_ftrack_sync.sync.identity import is_ayon_id, is_linked_ftrack_id
 from ayon_ftrack_sync.sync.model import FtrackProject, Kind
@@ -87,6 +90,21 @@ class IncrementalActivities:
                 outcome.add(extras.counts)
                 outcome.conflicts.extend(extras.conflicts)
                 outcome.ftrack_requests += extras.ftrack_requests
+            if scope.notes or scope.removed_notes:
+                activity.heartbeat({"step": "comments"})
+                comments = notes_to_ayon(
+                    conn.ayon(),
+                    conn.ftrack(),
+                    ftrack_project_id=batch.ftrack_project_id,
+                    ayon_project_name=project_name,
+                    note_ids=sorted(scope.notes),
+                    removed_note_ids=sorted(scope.removed_notes),
+                    removed_note_parents={k: v for k, v in scope.removed_notes.items() if v},
+                )
+                outcome.add(comments.counts)
+                outcome.ftrack_requests += comments.ftrack_requests
+                for what, detail in comments.refused:
+                    outcome.refuse("comment", what, detail)
             if outcome.conflicts:
                 report_conflicts(
                     conn,
@@ -224,6 +242,7 @@ class IncrementalActivities:
                 linked_ayon_users=frozenset(users.values()),
                 scope=frozenset(planned),
                 alive=alive,
+                fields=_named_fields(scope, planned, ftrack, context.mapping),
             ),
         )
         if scope.project:
@@ -293,6 +312,39 @@ def _planned_ids(ftrack: FtrackProject, scope: BatchScope) -> tuple[set[str], se
         if child.ayon_sync_failed or not child.ayon_id
     }
     return planned | revived, revived
+
+
+def _named_fields(
+    scope: BatchScope, planned: set[str], ftrack: FtrackProject, mapping: AttributeMapping
+) -> dict[str, frozenset[str]]:
+    """The AYON fields each planned entity's changes named (key-scoped diff, `sync.fields`).
+
+    Descendants of a renamed or moved entity only get their paths; entities the batch did
+    not name (revived siblings, ancestors created with a child) and added ones are compared
+    whole."""
+    by_type: dict[str | None, dict[str, str]] = {}
+
+    def custom_keys(object_type_id: str | None) -> dict[str, str]:
+        if object_type_id not in by_type:
+            if object_type_id:
+                by_type[object_type_id] = mapping.ftrack_to_ayon("task", object_type_id)
+            else:  # kind unknown: any configuration's key
+                by_type[object_type_id] = {
+                    conf.key: item.ayon_name for item in mapping.values() for conf in item.confs
+                }
+        return by_type[object_type_id]
+
+    moved_below = _descendants(ftrack, {fid for fid in scope.subtrees if fid in ftrack.nodes})
+    named: dict[str, frozenset[str]] = {}
+    for fid in planned:
+        if fid in scope.keys:
+            object_type_id = scope.object_types.get(fid)
+            named[fid] = ayon_fields(scope.keys[fid], custom_keys(object_type_id))
+            if fid in moved_below:
+                named[fid] |= {PLACEMENT}
+        elif fid in moved_below and fid not in scope.contexts:
+            named[fid] = frozenset({PLACEMENT})
+    return named
 
 
 def _descendants(ftrack: FtrackProject, roots: set[str]) -> set[str]:

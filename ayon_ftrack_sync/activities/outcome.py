@@ -25,6 +25,8 @@ class BatchOutcome:
     #: entities the batch could not sync
     failed: list[str] = field(default_factory=list)
     ftrack_requests: int = 0
+    #: ftrack keys written (`entity id:key`), whose events are echoes (`sync.echoes`)
+    echo_keys: list[str] = field(default_factory=list)
 
     def add(self, counts: Mapping[str, int]) -> None:
         for key, value in counts.items():

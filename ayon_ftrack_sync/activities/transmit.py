@@ -22,6 +22,7 @@ from typing import Any
 
 from temporalio import activity
 
+from ayon_ftrack_sync.activities.comments import comments_to_ftrack
 from ayon_ftrack_sync.activities.connections import Connections, temporal_errors
 from ayon_ftrack_sync.activities.outcome import BatchOutcome, report_conflicts
 from ayon_ftrack_sync.activities.sync_context import ContextCache, SyncContext
@@ -38,6 +39,7 @@ from ayon_ftrack_sync.payloads.project_sync import (
     AyonChange,
     TransmitBatchInput,
 )
+from ayon_ftrack_sync.settings.attribute_mapping import AttributeMapping
 from ayon_ftrack_sync.sync.identity import ftrack_id_for
 from ayon_ftrack_sync.sync.lists import list_type_value
 from ayon_ftrack_sync.sync.transmit import (
@@ -58,6 +60,9 @@ from ayon_ftrack_sync.sync.transmit import (
 from ayon_ftrack_sync.sync.users import AyonUser, map_users
 
 LIST_TOPIC_PREFIX = "entity_list."
+ACTIVITY_TOPIC_PREFIX = "activity."
+#: written keys reported per batch (beyond that, echoes are compared as any change)
+MAX_ECHO_KEYS = 5000
 
 
 class TransmitActivities:
@@ -76,8 +81,13 @@ class TransmitActivities:
         """Bring ftrack in line with the current AYON state of what these AYON events touched."""
         activity.heartbeat({"step": "reading"})
         outcome = BatchOutcome()
-        entity_changes = [c for c in batch.changes if not c.topic.startswith(LIST_TOPIC_PREFIX)]
         list_changes = [c for c in batch.changes if c.topic.startswith(LIST_TOPIC_PREFIX)]
+        comment_ids = _comment_ids(batch.changes, outcome)
+        entity_changes = [
+            c
+            for c in batch.changes
+            if not c.topic.startswith((LIST_TOPIC_PREFIX, ACTIVITY_TOPIC_PREFIX))
+        ]
         touches, skipped = touches_from(
             ChangeRef(c.topic, c.entity_type, c.entity_id, c.payload) for c in entity_changes
         )
@@ -92,6 +102,19 @@ class TransmitActivities:
                     )
                 if list_changes:
                     self._lists(conn, batch.ftrack_project_id, project_name, list_changes, outcome)
+            if comment_ids:
+                activity.heartbeat({"step": "comments"})
+                comments = comments_to_ftrack(
+                    conn.ayon(),
+                    conn.ftrack(),
+                    ftrack_project_id=batch.ftrack_project_id,
+                    ayon_project_name=project_name,
+                    activity_ids=comment_ids,
+                )
+                outcome.add(comments.counts)
+                outcome.ftrack_requests += comments.ftrack_requests
+                for what, detail in comments.refused:
+                    outcome.refuse("comment", what, detail)
             if outcome.conflicts:
                 report_conflicts(
                     conn,
@@ -113,6 +136,7 @@ class TransmitActivities:
                 ayon_project_name=project_name,
                 counts=outcome.counts,
                 conflicts=outcome.conflicts[:MAX_LISTED_CONFLICTS],
+                echo_keys=outcome.echo_keys[:MAX_ECHO_KEYS],
             )
 
     # -- folders, tasks, versions, project --------------------------------------------------
@@ -162,6 +186,12 @@ class TransmitActivities:
         versions = {
             e.ftrack_id for e in ayon.entities.values() if e.kind == VERSION and e.ftrack_id
         }
+        # versions `ftrackId` may not find: by product / Asset name (one query, if needed)
+        lookups = [
+            ftrack_read.VersionLookup(e.ftrack_id, e.context_ids, e.product_name, e.number)
+            for e in ayon.entities.values()
+            if e.kind == VERSION and e.number is not None and e.number > 0 and e.product_name
+        ]
         version_types = attribute_types(api, "version") if version_ids else {}
         needs_users = any(t.kind == TASK and (t.assignees or t.placement) for t in live)
         fstate = ftrack_read.read_state(
@@ -174,6 +204,7 @@ class TransmitActivities:
             ayon_types=context.attribute_types,
             version_types=version_types,
             with_users=needs_users,
+            version_lookups=lookups,
         )
         outcome.ftrack_requests += fstate.requests
         user_map: dict[str, str] = {}
@@ -201,6 +232,13 @@ class TransmitActivities:
         ayon_io.write_updates(api, project_name, plan.ayon_first)
         written = ftrack_write.apply(conn.ftrack(), plan)
         outcome.ftrack_requests += written.requests
+        outcome.echo_keys.extend(
+            ftrack_write.echo_keys(
+                plan,
+                _conf_keys(context.mapping, fstate.schema.link_confs),
+                {entity_id for entity_id, _ in written.refused},
+            )
+        )
         undo = self._undo_refused_creates(plan, written.refused, ayon.entities, fstate.schema)
         for entity_id, reason in written.refused:
             outcome.refuse("write_refused", entity_id, reason[:300], entity_id)
@@ -402,6 +440,31 @@ def _list_id(change: AyonChange) -> str | None:
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def _comment_ids(changes: Sequence[AyonChange], outcome: BatchOutcome) -> list[str]:
+    """Ids of the comment activities created or edited (other activities, and deletions,
+    which the original did not send either, are counted as skipped)."""
+    ids: dict[str, None] = {}
+    for change in changes:
+        if not change.topic.startswith(ACTIVITY_TOPIC_PREFIX):
+            continue
+        kind = change.summary.get("activity_type")
+        activity_id = change.summary.get("activity_id") or change.entity_id
+        if change.topic == "activity.deleted":
+            outcome.add({"skipped.comment_deleted": 1})
+        elif kind not in (None, "comment") or not isinstance(activity_id, str):
+            outcome.add({"skipped.activity": 1})
+        else:
+            ids[activity_id] = None
+    return list(ids)
+
+
+def _conf_keys(mapping: AttributeMapping, link_confs: Mapping[str, str]) -> dict[str, str]:
+    """Custom attribute configuration id -> key (what ftrack events name)."""
+    keys = {conf.id: conf.key for item in mapping.values() for conf in item.confs}
+    keys.update({conf_id: key for key, conf_id in link_confs.items()})
+    return keys
 
 
 def _ftrack_of(update: AyonUpdate, entities: Mapping[str, Any]) -> str | None:

@@ -3,7 +3,9 @@
 Reads are GraphQL (two or three requests per batch, whatever its size): the touched folders
 and tasks with their own and effective attributes, their parents (what they would inherit,
 the folder path of tasks), the subtrees of renamed or moved folders, and the folders and
-tasks that link to given ftrack ids. Writes are bulk operations as this service (sender
+tasks that link to given ftrack ids; touched versions with their product's name and folder
+(path, `ftrackId`), in the same request, for the match by name when `ftrackId` finds
+nothing. Writes are bulk operations as this service (sender
 type `ftrack`), so the AYON listener never enrolls them again.
 """
 
@@ -20,6 +22,7 @@ import ayon_api
 from ayon_ftrack_sync.ayon.reader import ProjectNotFound, _own
 from ayon_ftrack_sync.ayon.scoped import _Query
 from ayon_ftrack_sync.ayon.writer import OperationsFailed
+from ayon_ftrack_sync.sync.identity import ftrack_id_for, is_linked_ftrack_id
 from ayon_ftrack_sync.sync.transmit import FOLDER, PROJECT, TASK, VERSION, AyonEntity, AyonUpdate
 
 FTRACK_ID = "ftrackId"
@@ -167,20 +170,48 @@ def read_state(
         for row in api.get_versions(
             project_name,
             version_ids=versions,
-            fields=["id", "version", "status", "productId", "attrib", "active"],
+            fields=[
+                "id",
+                "version",
+                "status",
+                "productId",
+                "attrib",
+                "active",
+                "product.name",
+                "product.folderId",
+                "product.folder.path",
+                f"product.folder.attrib.{FTRACK_ID}",
+            ],
         ):
             attrib = {k: v for k, v in (row.get("attrib") or {}).items() if v is not None}
+            product = row.get("product") or {}
+            folder = product.get("folder") or {}
+            number = int(row.get("version") or 0)
             entities[row["id"]] = AyonEntity(
                 id=row["id"],
                 kind=VERSION,
-                name=f"v{int(row.get('version') or 0):03d}",
+                name=f"v{number:03d}",
                 parent_id=row.get("productId"),
                 status=row.get("status"),
                 active=bool(row.get("active", True)),
                 own=attrib,
+                path=f"{folder.get('path') or ''}/{product.get('name') or ''}",
+                number=number,
+                product_name=str(product.get("name") or ""),
+                context_ids=_folder_ftrack_ids(product.get("folderId"), folder),
             )
     entities[""] = AyonEntity(id="", kind=PROJECT, name=project_name, own=project_attrib)
     return AyonState(entities, linked_ids, project)
+
+
+def _folder_ftrack_ids(folder_id: Any, folder: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ftrack ids a folder's ftrack entity may have: its `ftrackId`, then the id a folder
+    created in AYON gets in ftrack (`ftrack_id_for`)."""
+    if not isinstance(folder_id, str) or not folder_id:
+        return ()
+    linked = (folder.get("attrib") or {}).get(FTRACK_ID)
+    ids = [linked] if isinstance(linked, str) and is_linked_ftrack_id(linked) else []
+    return tuple(dict.fromkeys([*ids, ftrack_id_for(folder_id)]))
 
 
 def inheritable_attributes(api: ayon_api.ServerAPI) -> frozenset[str]:

@@ -693,8 +693,7 @@ class _ProjectReader:
 
 def _users(rows: Iterable[Row]) -> tuple[FtrackUser, ...]:
     return tuple(
-        FtrackUser(id=str(r["id"]), username=str(r["username"]), email=r.get("email"))
-        for r in rows
+        FtrackUser(id=str(r["id"]), username=str(r["username"]), email=r.get("email")) for r in rows
     )
 
 

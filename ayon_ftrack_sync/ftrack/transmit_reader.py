@@ -2,9 +2,12 @@
 
 Round 1 (one request): the project, custom attribute configurations, object types, task
 types, statuses, users, the touched TypedContexts with their ancestors and the subtrees of
-moved ones, the touched AssetVersions. Round 2: the project schema (workflows, overrides,
-object types, task types: `reader._ProjectReader._queue_schema`), the stored custom
-attribute values and the assignments of those rows, and which of them have versions below.
+moved ones, the touched AssetVersions. Only when an AYON version has no `ftrackId` or one
+round 1 did not find: one scoped query for the AssetVersions with its number under its
+folder's ftrack entity (the candidates of `sync.transmit.match_version`). Round 2: the
+project schema (workflows, overrides, object types, task types:
+`reader._ProjectReader._queue_schema`), the stored custom attribute values and the
+assignments of those rows, and which of them have versions below.
 """
 
 from __future__ import annotations
@@ -38,9 +41,21 @@ ID_CHUNK = 500
 _CONTEXT = (
     "id, name, parent_id, object_type_id, type_id, status_id, start_date, end_date, description"
 )
+_VERSION = "id, version, asset_id, status_id, asset.name, asset.context_id"
 _LINK_KEYS = (AYON_ID, AYON_PATH, SYNC_FAILED)
 #: AYON attributes never written through the mapping (links; native fields are slots)
 _NOT_MAPPED = frozenset({"ftrackId", "ftrackPath"})
+
+
+@dataclass(frozen=True, slots=True)
+class VersionLookup:
+    """How to find the AssetVersion of one AYON version: its `ftrackId` (None: unlinked),
+    else by number and Asset name under one of its folder's ftrack ids."""
+
+    ftrack_id: str | None
+    context_ids: tuple[str, ...]
+    asset_name: str
+    number: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +84,11 @@ def read_state(
     ayon_types: Mapping[str, str],
     version_types: Mapping[str, str] | None = None,
     with_users: bool = False,
+    version_lookups: Iterable[VersionLookup] = (),
 ) -> FtrackState:
     """Current state of the TypedContexts `ids` (with ancestors), the subtrees below
-    `subtrees`, the AssetVersions `version_ids`, and the project, with its schema."""
+    `subtrees`, the AssetVersions `version_ids` and the candidates of the `version_lookups`
+    their `ftrackId` does not find, and the project, with its schema."""
     api = FtrackApi(session)
     reader = _ProjectReader(api, mapping, ayon_types, {}, 1000, ID_CHUNK)
     runner = reader.runner
@@ -116,12 +133,12 @@ def read_state(
     for chunk in _chunks(sorted(set(version_ids)), ID_CHUNK):
         runner.add(
             Query(
-                "select id, version, asset_id, status_id, asset.name, asset.context_id "
-                f"from AssetVersion where id in {quote_list(chunk)} order by id",
+                f"select {_VERSION} from AssetVersion where id in {quote_list(chunk)} order by id",
                 versions.extend,
             )
         )
     runner.run()
+    _find_versions(runner, list(version_lookups), versions)
     project = _pick_project(projects, project_id)
     schema_id = project.get("project_schema_id")
     if schema_id:
@@ -243,6 +260,7 @@ def read_state(
             ayon_path=None if links.get(AYON_PATH) is None else str(links[AYON_PATH]),
             ayon_sync_failed=None if links.get(SYNC_FAILED) is None else bool(links[SYNC_FAILED]),
             has_versions=fid in with_versions,
+            type_name=_type_name(row, kind, object_type_names, type_names),
         )
     entities[project_id] = FtrackEntity(
         id=project_id,
@@ -258,6 +276,8 @@ def read_state(
     for row in versions:
         vid = str(row["id"])
         stored = values.get(vid, {})
+        version_links = {link_by_conf[c]: v for c, v in stored.items() if c in link_by_conf}
+        number = row.get("version")
         entities[vid] = FtrackEntity(
             id=vid,
             entity_type="AssetVersion",
@@ -266,6 +286,8 @@ def read_state(
             parent_id=str((row.get("asset") or {}).get("context_id") or "") or None,
             status_id=str(row.get("status_id")) if row.get("status_id") else None,
             raw={c: v for c, v in stored.items() if c not in link_by_conf},
+            ayon_id=None if version_links.get(AYON_ID) is None else str(version_links[AYON_ID]),
+            number=number if isinstance(number, int) and not isinstance(number, bool) else None,
         )
     list_type = next((r for r in conf_rows if r.get("key") == "ayon_list_type"), None)
     return FtrackState(
@@ -281,6 +303,59 @@ def read_state(
         list_category_id=str(categories[0]["id"]) if categories else None,
         list_type_conf=str(list_type["id"]) if list_type else None,
         list_type_default=list_type.get("default") if list_type else None,
+    )
+
+
+def _find_versions(runner: QueryRunner, lookups: list[VersionLookup], versions: list[Row]) -> None:
+    """Add to `versions` the AssetVersions that may belong to AYON versions whose `ftrackId`
+    found nothing: one query scoped to their folders' ftrack ids and version numbers (the
+    Asset name is compared case-insensitively here, which the query language cannot)."""
+    found = {str(row["id"]) for row in versions}
+    wanted = [
+        lookup
+        for lookup in lookups
+        if lookup.context_ids and (lookup.ftrack_id is None or lookup.ftrack_id not in found)
+    ]
+    if not wanted:
+        return
+    keys = {
+        (c, lookup.asset_name.lower(), lookup.number)
+        for lookup in wanted
+        for c in lookup.context_ids
+    }
+    contexts = sorted({c for c, _name, _number in keys})
+    numbers = ", ".join(str(n) for n in sorted({n for _c, _name, n in keys}))
+    rows: list[Row] = []
+    for chunk in _chunks(contexts, ID_CHUNK):
+        runner.add(
+            Query(
+                f"select {_VERSION} from AssetVersion where asset.context_id in "
+                f"{quote_list(chunk)} and version in ({numbers}) order by id",
+                rows.extend,
+            )
+        )
+    runner.run()
+    for row in rows:
+        asset = row.get("asset") or {}
+        key = (
+            str(asset.get("context_id")),
+            str(asset.get("name") or "").lower(),
+            row.get("version"),
+        )
+        if key in keys and str(row["id"]) not in found:
+            found.add(str(row["id"]))
+            versions.append(row)
+
+
+def _type_name(
+    row: Row, kind: str, object_types: Mapping[str, str], types: Mapping[str, str]
+) -> str:
+    """The AYON type name the ftrack reader (`reader._ProjectReader._typing`) makes of a
+    TypedContext: its task Type's name (tasks), its object type's name (folders)."""
+    if kind == TASK:
+        return types.get(str(row.get("type_id")), "")
+    return object_types.get(str(row.get("object_type_id")), "") or str(
+        row.get("__entity_type__") or ""
     )
 
 

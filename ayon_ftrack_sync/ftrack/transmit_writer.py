@@ -10,10 +10,12 @@ Writes are made as the service's API user, which is what the echo detection reli
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ayon_ftrack_sync.sync.echoes import LEGACY_COLUMNS, echo_key
+from ayon_ftrack_sync.sync.fields import APPOINTMENT_KEY
 from ayon_ftrack_sync.sync.transmit import TransmitPlan
 
 from .errors import FtrackPermissionDenied, FtrackServerError
@@ -123,6 +125,30 @@ def operations(plan: TransmitPlan) -> list[tuple[str, dict[str, Any]]]:
             )
         )
     return ops
+
+
+def echo_keys(
+    plan: TransmitPlan, conf_keys: Mapping[str, str], refused: Collection[str] = ()
+) -> list[str]:
+    """`entity id:key` of every ftrack key the plan writes to an existing entity, as the
+    update events of these writes will name them (legacy columns, custom attribute keys):
+    the workflow drops those events' keys as echoes (`sync.echoes`). Creations and deletes
+    are not listed: their events are compared as a whole and plan nothing."""
+    created = {create.id for create in plan.creates}
+    keys: list[str] = []
+    for update in plan.updates:
+        if update.id in refused:
+            continue
+        for name in update.changes:
+            keys.append(echo_key(update.id, LEGACY_COLUMNS.get(name, name)))
+    for value in plan.values:
+        key = conf_keys.get(value.conf_id)
+        if key and value.entity_id not in refused and value.entity_id not in created:
+            keys.append(echo_key(value.entity_id, key))
+    for appointment in plan.add_appointments:
+        if appointment.task_id not in refused and appointment.task_id not in created:
+            keys.append(echo_key(appointment.task_id, APPOINTMENT_KEY))
+    return keys
 
 
 def apply(session: Any, plan: TransmitPlan) -> FtrackWriteResult:

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ayon_ftrack_sync.payloads.full_sync import ConflictRecord
+from ayon_ftrack_sync.sync.echoes import ExpectedEcho
 from ayon_ftrack_sync.sync.events import EntityChange, ProjectEvent
 
 #: Events kept for deduplication, carried across continue-as-new.
@@ -70,6 +71,8 @@ class ProjectSyncStats(BaseModel):
     ayon_events_received: int = 0
     ayon_events_duplicate: int = 0
     ayon_events_applied: int = 0
+    #: ftrack keys dropped from events because they echoed the sync's own writes
+    echoes_dropped: int = 0
 
 
 class ProjectSyncInput(BaseModel):
@@ -87,6 +90,8 @@ class ProjectSyncInput(BaseModel):
     dedupe_window: int = DEDUPE_WINDOW
     #: test hook: continue as new after this many history events
     max_history_length: int | None = None
+    #: ftrack keys the transmit wrote whose echo has not come back yet (`sync.echoes`)
+    expected_echoes: dict[str, ExpectedEcho] = Field(default_factory=dict)
 
 
 class ApplyBatchInput(BaseModel):
@@ -112,6 +117,8 @@ class ApplyBatchResult(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict)
     #: what was refused, with the ftrack path (first ones; also an AYON event)
     conflicts: list[ConflictRecord] = Field(default_factory=list)
+    #: transmit: `entity id:key` of every ftrack key written (their events are echoes)
+    echo_keys: list[str] = Field(default_factory=list)
 
 
 class FailureRecord(BaseModel):

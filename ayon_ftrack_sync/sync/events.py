@@ -55,6 +55,8 @@ class ProjectEvent(BaseModel):
     topic: str = "ftrack.update"
     user_id: str | None = None
     application_id: str | None = None
+    #: made by the sync's own ftrack API user (its events may echo the sync's writes)
+    by_service: bool = False
     changes: list[EntityChange]
 
 
@@ -87,8 +89,11 @@ def is_noise(event: Mapping[str, Any]) -> bool:
     )
 
 
-def decode_update(event: Mapping[str, Any]) -> Decoded:
-    """Typed changes of an `ftrack.update` event, grouped by the project they belong to."""
+def decode_update(event: Mapping[str, Any], service_user: str | None = None) -> Decoded:
+    """Typed changes of an `ftrack.update` event, grouped by the project they belong to.
+
+    `service_user`: the sync's own ftrack API user name; its events are marked `by_service`.
+    """
     event_id = event.get("id") if isinstance(event.get("id"), str) else None
     if is_noise(event):
         return Decoded(dropped_as_noise=True)
@@ -108,6 +113,12 @@ def decode_update(event: Mapping[str, Any]) -> Decoded:
     user = source.get("user") if isinstance(source, Mapping) else None
     user_id = (
         user.get("id") if isinstance(user, Mapping) and isinstance(user.get("id"), str) else None
+    )
+    user_name = user.get("username") if isinstance(user, Mapping) else None
+    by_service = bool(
+        service_user
+        and isinstance(user_name, str)
+        and user_name.casefold() == service_user.casefold()
     )
     application_id = source.get("applicationId") if isinstance(source, Mapping) else None
     problems: list[DecodeProblem] = []
@@ -136,6 +147,7 @@ def decode_update(event: Mapping[str, Any]) -> Decoded:
                 project_id=project_id,
                 user_id=user_id,
                 application_id=application_id if isinstance(application_id, str) else None,
+                by_service=by_service,
                 changes=changes,
             )
             for project_id, changes in by_project.items()

@@ -20,6 +20,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ayon_ftrack_sync.sync.fields import (
+    ASSIGNEES,
+    PLACEMENT,
+    STATUS,
+    TYPE,
+    allows,
+    attrib_field,
+)
 from ayon_ftrack_sync.sync.identity import REMOVED, ayon_id_for, is_ayon_id, is_linked_ftrack_id
 from ayon_ftrack_sync.sync.model import AyonNode, AyonProject, FtrackNode, FtrackProject, Kind
 from ayon_ftrack_sync.sync.names import clean_label, name_key, slugify
@@ -47,6 +55,10 @@ class PlanOptions:
     scope: frozenset[str] | None = None
     #: ftrack ids that exist although the partial ftrack snapshot does not hold them
     alive: frozenset[str] = frozenset()
+    #: Incremental sync: the AYON fields (`sync.fields` tokens) an ftrack change named, by
+    #: ftrack id; an entity already linked to its AYON entity gets only these written. Absent
+    #: ids (created, adopted, or changed without keys) are compared whole.
+    fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -418,28 +430,25 @@ class _Planner:
                 )
                 continue
             changes: dict[str, Any] = dict(self.extra_updates.pop(node.id, {}))
-            if not desired.hold:
+            named = self.named_fields(fnode, node)
+            if not desired.hold and allows(named, PLACEMENT):
                 if node.name != slugify(fnode.name):
                     changes["name"] = slugify(fnode.name)
                 if node.parent_id != desired.parent_id:
                     changes["parent_id"] = desired.parent_id
                 if (node.label or node.name) != clean_label(fnode.name):
                     changes["label"] = clean_label(fnode.name)
-            if not node.active and not desired.keep_inactive:
+            if not node.active and not desired.keep_inactive and allows(named, PLACEMENT):
                 changes["active"] = True
-            if node.type_name != fnode.type_name:
+            if node.type_name != fnode.type_name and allows(named, TYPE):
                 changes["type_name"] = fnode.type_name
-            if status is not None and status != node.status:
+            if status is not None and status != node.status and allows(named, STATUS):
                 changes["status"] = status
-            attrib_changes = {k: v for k, v in attrib.items() if node.attrib.get(k) != v}
+            attrib_changes = self.attrib_changes(fnode, node, attrib, named)
             if attrib_changes:
-                # AYON stores every effective (inherited) value as own after an update that
-                # writes attributes; unset the mapped ones ftrack leaves unset, or the next
-                # sync would find them and remove them then
-                attrib_changes.update({k: None for k, v in attrib.items() if v is None})
                 changes["attrib"] = {**changes.get("attrib", {}), **attrib_changes}
             assignees = self.desired_assignees(fnode, node)
-            if fnode.kind is Kind.TASK and assignees != node.assignees:
+            if fnode.kind is Kind.TASK and assignees != node.assignees and allows(named, ASSIGNEES):
                 changes["assignees"] = assignees
             if changes:
                 self.plan.updates.append(UpdateEntity(node.kind, node.id, changes))
@@ -448,6 +457,43 @@ class _Planner:
             effective = _effective_changes(node, changes)
             if effective:
                 self.plan.updates.append(UpdateEntity(node.kind, node.id, effective))
+
+    def named_fields(self, fnode: FtrackNode, node: AyonNode) -> frozenset[str] | None:
+        """The fields an incremental change named, for an entity already linked to this AYON
+        entity; None (every field) otherwise."""
+        named = self.options.fields.get(fnode.id)
+        if named is None or node.attrib.get("ftrackId") != fnode.id:
+            return None
+        return named
+
+    def attrib_changes(
+        self,
+        fnode: FtrackNode,
+        node: AyonNode,
+        attrib: Mapping[str, Any],
+        named: frozenset[str] | None,
+    ) -> dict[str, Any]:
+        """Attribute writes for an existing entity.
+
+        AYON stores every effective (inherited) value as own after an update that writes
+        attributes, so a write carries the whole mapped vector: unset (None) where ftrack
+        leaves a mapped attribute unset, or the next sync would find the copies and remove
+        them then. A key-scoped write (`named`) takes ftrack's value only for the named
+        attributes and keeps AYON's own value of the others, which may be newer edits.
+        """
+        wanted = dict(attrib)
+        if named is not None:
+            for name in attrib:
+                if name == "ftrackId":
+                    continue
+                token = PLACEMENT if name == "ftrackPath" else attrib_field(name)
+                if token not in named:
+                    wanted[name] = node.attrib.get(name)
+        changed = {k: v for k, v in wanted.items() if node.attrib.get(k) != v}
+        if not changed:
+            return {}
+        changed.update({k: None for k, v in wanted.items() if v is None})
+        return changed
 
     def desired_attrib(self, fnode: FtrackNode) -> dict[str, Any]:
         attrib: dict[str, Any] = {name: fnode.attributes.get(name) for name in fnode.mapped}

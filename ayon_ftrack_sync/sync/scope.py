@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ayon_ftrack_sync.sync.events import EntityChange
+from ayon_ftrack_sync.sync.fields import APPOINTMENT_KEY
 
 #: legacy table of every TypedContext (folders and tasks alike)
 CONTEXT_TABLE = "task"
@@ -27,7 +28,7 @@ IGNORED_KEYS = frozenset({"thumbid", "priorityid"})
 AUTO_SYNC_KEY = "auto_sync_enabled"
 #: tables whose changes the ftrack -> AYON sync never uses (comments, files, time logs ...)
 UNUSED_TABLES = frozenset(
-    {"note", "asset", "user", "job", "component", "timelog", "review_session", "socialfeed"}
+    {"asset", "user", "job", "component", "timelog", "review_session", "socialfeed"}
 )
 
 
@@ -55,6 +56,15 @@ class BatchScope:
     versions: frozenset[str] = frozenset()
     #: changes not used, by reason (`table:<name>`, `milestone`, `ignored_keys`, ...)
     skipped: Mapping[str, int] = field(default_factory=dict)
+    #: the ftrack keys (legacy columns, custom attribute keys, `appointment`) the changes of
+    #: an updated context named; contexts added or changed without keys are absent (all keys)
+    keys: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: ftrack ObjectType id of the changed contexts, where the event said it
+    object_types: Mapping[str, str] = field(default_factory=dict)
+    #: ftrack Note ids added, or whose text changed (comments, seed_features.md E2)
+    notes: frozenset[str] = frozenset()
+    #: ftrack Note ids removed -> the entity they were on (to find their AYON comment)
+    removed_notes: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def touches_hierarchy(self) -> bool:
@@ -62,7 +72,14 @@ class BatchScope:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.touches_hierarchy or self.links or self.lists or self.versions)
+        return not (
+            self.touches_hierarchy
+            or self.links
+            or self.lists
+            or self.versions
+            or self.notes
+            or self.removed_notes
+        )
 
 
 def batch_scope(changes: Iterable[EntityChange]) -> BatchScope:
@@ -76,6 +93,11 @@ def batch_scope(changes: Iterable[EntityChange]) -> BatchScope:
     versions: set[str] = set()
     project = False
     skipped: Counter[str] = Counter()
+    named_keys: dict[str, set[str]] = {}
+    whole: set[str] = set()
+    object_types: dict[str, str] = {}
+    notes: set[str] = set()
+    removed_notes: dict[str, str] = {}
     for change in changes:
         table = change.table
         if table == PROJECT_TABLE:
@@ -96,6 +118,12 @@ def batch_scope(changes: Iterable[EntityChange]) -> BatchScope:
                 skipped["ignored_keys"] += 1
             else:
                 contexts.add(change.entity_id)
+                if change.object_type_id:
+                    object_types[change.entity_id] = change.object_type_id
+                if change.action == "add" or not change.keys:
+                    whole.add(change.entity_id)
+                else:
+                    named_keys.setdefault(change.entity_id, set()).update(change.keys)
                 if change.action in ("move", "update") and PATH_KEYS & set(change.keys):
                     subtrees.add(change.entity_id)
                     old_parent = change.changes.get("parent_id")
@@ -106,6 +134,7 @@ def batch_scope(changes: Iterable[EntityChange]) -> BatchScope:
             task_id = change.parent_id or _value(change.changes, "context_id")
             if task_id and _value(change.changes, "type") in (None, "assignment"):
                 contexts.add(task_id)
+                named_keys.setdefault(task_id, set()).add(APPOINTMENT_KEY)
             else:
                 skipped["appointment"] += 1
         elif table == "dependency":
@@ -127,6 +156,14 @@ def batch_scope(changes: Iterable[EntityChange]) -> BatchScope:
                 lists.add(list_id)
             else:
                 skipped["list_item_without_list"] += 1
+        elif table == "note":
+            if change.action == "remove":
+                notes.discard(change.entity_id)
+                removed_notes[change.entity_id] = change.parent_id or ""
+            elif change.action == "add" or "text" in change.keys:
+                notes.add(change.entity_id)
+            else:
+                skipped["note_unchanged_text"] += 1
         elif table == "assetversion":
             if change.action == "remove":
                 skipped["version_remove"] += 1
@@ -145,6 +182,12 @@ def batch_scope(changes: Iterable[EntityChange]) -> BatchScope:
         lists=frozenset(lists),
         versions=frozenset(versions),
         skipped=dict(skipped),
+        keys={
+            fid: frozenset(named) for fid, named in named_keys.items() if fid in contexts - whole
+        },
+        object_types=object_types,
+        notes=frozenset(notes),
+        removed_notes=removed_notes,
     )
 
 

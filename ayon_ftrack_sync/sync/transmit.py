@@ -32,6 +32,16 @@ Rules by AYON change (the `Touch` of an entity):
   conflict.
 * task assignees: appointments (type assignment) added / removed for users mapped both ways;
   appointments of unmapped ftrack users are kept, unmapped AYON users skipped.
+* type (`type_changed`): a task gets the ftrack task Type of the same name (exact spelling
+  first, else case-insensitive, among the project schema's task types, as creation matches
+  them; the ftrack -> AYON planner then reads back the AYON type name); no such type is a
+  conflict. ftrack cannot change a TypedContext's object type in place: a folder whose AYON
+  type is not its ftrack object type (case-insensitive) is a conflict, nothing is written.
+* versions are found by `ftrackId`; without one (or when it points to nothing), by the
+  original's fallback: the AssetVersion with the same number of the Asset named like the
+  product (case-insensitive) under the folder's ftrack entity, unless its `ayon_id` names
+  another AYON version. The pair is then linked both ways (AYON `ftrackId`, ftrack `ayon_id`
+  when unset), as the ftrack -> AYON version sync would do on the echo.
 * created (or re-activated without an ftrack counterpart): a new ftrack entity with the id
   `ftrack_id_for(ayon id)`, object type / task type matched by name (case-insensitive, among
   the project schema's), status, attributes and assignees; `ftrackId` is written to AYON
@@ -47,7 +57,7 @@ Rules by AYON change (the `Touch` of an entity):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -85,6 +95,8 @@ class TransmitConflict(StrEnum):
     NOT_LINKED = "not_linked"
     WRITE_REFUSED = "write_refused"
     LIST_TYPE = "list_type"
+    #: ftrack keeps a TypedContext's object type for life (AYON changed a folder's type)
+    TYPE_NOT_CHANGEABLE = "type_not_changeable"
 
 
 # -- attribute slots and values ---------------------------------------------------------------
@@ -228,6 +240,12 @@ class AyonEntity:
     assignees: frozenset[str] = frozenset()
     path: str = ""
     has_products: bool = False
+    #: versions: their number, their product's name, and the ftrack ids their product's
+    #: folder may have (its `ftrackId`, then the id derived from its AYON id), for the match
+    #: by name when `ftrackId` finds nothing
+    number: int | None = None
+    product_name: str = ""
+    context_ids: tuple[str, ...] = ()
 
     @property
     def ftrack_id(self) -> str | None:
@@ -257,6 +275,11 @@ class FtrackEntity:
     ayon_sync_failed: bool | None = None
     #: AssetVersions exist below it (deleting it would delete published work)
     has_versions: bool = False
+    #: what the ftrack reader makes the AYON type of: object type name (folders), task Type
+    #: name (tasks)
+    type_name: str = ""
+    #: AssetVersions: their version number (`name` is their Asset's, `parent_id` its context)
+    number: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +357,8 @@ class Touch:
     deleted: bool = False
     #: `ftrackId` of a deleted entity as its deletion event carried it
     ftrack_hint: str | None = None
+    #: folder type / task type changed (`type_changed`)
+    retyped: bool = False
 
     def merge(self, other: Touch) -> Touch:
         attributes: frozenset[str] | None
@@ -350,6 +375,7 @@ class Touch:
             self.placement or other.placement,
             self.deleted or other.deleted,
             other.ftrack_hint or self.ftrack_hint,
+            self.retyped or other.retyped,
         )
 
 
@@ -404,6 +430,8 @@ def touches_from(
             touch = Touch(kind, entity_id, status=True)
         elif what == "assignees_changed" and kind == TASK:
             touch = Touch(kind, entity_id, assignees=True)
+        elif what == "type_changed" and kind != VERSION:
+            touch = Touch(kind, entity_id, retyped=True)
         elif what in _PLACEMENT and kind != VERSION:
             created = what in ("created", "active_changed")
             touch = Touch(
@@ -697,6 +725,9 @@ class _Planner:
             fid = entity.ftrack_id
             if fid and entity.kind in (FOLDER, TASK):
                 self.by_ftrack.setdefault(fid, entity)
+        self.versions_linked = frozenset(
+            e.ftrack_id for e in self.snapshot.ayon.values() if e.kind == VERSION and e.ftrack_id
+        )
         self.children: dict[str, list[str]] = {}
         for fentity in self.snapshot.ftrack.values():
             if fentity.parent_id:
@@ -712,6 +743,13 @@ class _Planner:
                 if found.kind in (FOLDER, TASK, VERSION):
                     self.linked[entity.id] = fid
                     return self.after[fid]
+        if entity.kind == VERSION:
+            # AssetVersions other AYON versions of the batch link to are theirs
+            claimed = frozenset(self.linked.values()) | self.versions_linked
+            match = match_version(entity, self.snapshot.ftrack.values(), claimed)
+            if match is not None:
+                self.linked[entity.id] = match.id
+                return self.after[match.id]
         return None
 
     def refuse(
@@ -801,8 +839,15 @@ class _Planner:
         fentity = self.counterpart(entity)
         if entity.kind == VERSION:
             if fentity is None:
-                self.refuse(TransmitConflict.NOT_LINKED, entity, "no ftrack AssetVersion found")
+                self.refuse(
+                    TransmitConflict.NOT_LINKED,
+                    entity,
+                    "no ftrack AssetVersion found: none by ftrackId, and no version "
+                    f"{entity.number} of an Asset named {entity.product_name!r} under the "
+                    "folder's ftrack entity",
+                )
                 return
+            self._version_links(entity, fentity)
             self.update(touch, entity, fentity)
             return
         if not entity.active:
@@ -928,6 +973,17 @@ class _Planner:
             if key in confs and current[key] != value:
                 self.plan.values.append(SetValue(confs[key], fentity.id, value))
 
+    def _version_links(self, entity: AyonEntity, fentity: FtrackEntity) -> None:
+        """Link a version pair both ways, as the ftrack -> AYON version sync does on the echo
+        (it fills an empty `ftrackId` and writes `ayon_id` where none is stored), so the echo
+        of what is written here finds them linked already. AYON versions inherit no
+        attributes, so `ftrackId` is written alone."""
+        if entity.own.get("ftrackId") != fentity.id:
+            self.ayon_write(entity, {"ftrackId": fentity.id})
+        conf = self.schema.link_confs.get(AYON_ID)
+        if conf and not fentity.ayon_id:
+            self.plan.values.append(SetValue(conf, fentity.id, entity.id))
+
     # -- update
     def update(self, touch: Touch, entity: AyonEntity, fentity: FtrackEntity) -> None:
         changes: dict[str, Any] = {}
@@ -954,6 +1010,12 @@ class _Planner:
             elif parent_fid != fentity.parent_id:
                 changes["parent_id"] = parent_fid
             moved = bool(changes)
+        typed = fentity  # as the status check must see it: a new task type has its workflow
+        if touch.retyped and entity.kind in (FOLDER, TASK):
+            type_id = self._retype(entity, fentity)
+            if type_id is not None:
+                changes["type_id"] = type_id
+                typed = replace(fentity, type_id=type_id, type_name=self.schema.task_types[type_id])
         if touch.status and fentity.entity_type in self.schema.fixed_status:
             self.refuse(
                 TransmitConflict.NO_STATUS,
@@ -963,7 +1025,7 @@ class _Planner:
             )
         elif touch.status:
             status_id, refusal = plan_status(
-                entity.status, fentity.status_id, self.schema.allowed_statuses(fentity)
+                entity.status, fentity.status_id, self.schema.allowed_statuses(typed)
             )
             if refusal:
                 self.refuse(TransmitConflict.NO_STATUS, entity, refusal, fentity.id)
@@ -994,6 +1056,38 @@ class _Planner:
             self._path(entity, fentity.id, slots)
             if moved:
                 self._subtree(fentity.id)
+
+    def _retype(self, entity: AyonEntity, fentity: FtrackEntity) -> str | None:
+        """The ftrack task Type id for the AYON type of a task (None: nothing to write).
+
+        Diffed against what the ftrack reader makes the type of (`FtrackEntity.type_name`),
+        so an entity already of that type plans nothing. Folders: ftrack keeps a
+        TypedContext's object type (its entity class: Shot, Sequence...) for life, so a
+        different AYON folder type can only be reported."""
+        current = fentity.type_name
+        if entity.type_name.lower() == current.lower():
+            return None
+        if entity.kind == FOLDER:
+            self.refuse(
+                TransmitConflict.TYPE_NOT_CHANGEABLE,
+                entity,
+                f"ftrack cannot change an entity's object type: {fentity.name!r} stays a "
+                f"{current!r} in ftrack although its AYON folder type is now "
+                f"{entity.type_name!r}",
+                fentity.id,
+            )
+            return None
+        type_id = _by_name(self.schema.task_types, entity.type_name)
+        if type_id is None:
+            self.refuse(
+                TransmitConflict.NO_TASK_TYPE,
+                entity,
+                f"ftrack has no task type {entity.type_name!r} in the project schema; the "
+                f"ftrack task stays a {current!r}",
+                fentity.id,
+            )
+            return None
+        return None if type_id == fentity.type_id else type_id
 
     def _parent_fid(self, entity: AyonEntity) -> str | None:
         if entity.parent_id is None:
@@ -1067,16 +1161,49 @@ class _Planner:
 
 
 def _by_name(names: Mapping[str, str], wanted: str) -> str | None:
+    """The id of the type named `wanted`: the same spelling first (what the ftrack reader
+    reads back as the AYON name), else case-insensitively; ties go to the smaller id."""
+    exact = sorted(i for i, n in names.items() if n == wanted)
+    if exact:
+        return exact[0]
     key = wanted.lower()
     matches = sorted(i for i, n in names.items() if n.lower() == key)
     return matches[0] if matches else None
 
 
 def _replace(entity: FtrackEntity, changes: Mapping[str, Any]) -> FtrackEntity:
-    from dataclasses import replace
-
-    known = {k: v for k, v in changes.items() if k in ("name", "parent_id", "status_id")}
+    known = {k: v for k, v in changes.items() if k in ("name", "parent_id", "status_id", "type_id")}
     return replace(entity, **known)
+
+
+def match_version(
+    entity: AyonEntity, candidates: Iterable[FtrackEntity], claimed: frozenset[str] = frozenset()
+) -> FtrackEntity | None:
+    """The AssetVersion of an AYON version that `ftrackId` does not find (seed 4.2, the
+    original's fallback): same version number, its Asset named like the product
+    (case-insensitive) and parented under the folder's ftrack entity (`context_ids`, in order
+    of preference). AssetVersions whose `ayon_id` names another AYON version, or `claimed`
+    by another version of the batch, are someone else's; ties go to the smaller id."""
+    if entity.kind != VERSION or entity.number is None or not entity.product_name:
+        return None
+    name = entity.product_name.lower()
+    for context_id in entity.context_ids:
+        found = sorted(
+            (
+                c
+                for c in candidates
+                if c.kind == VERSION
+                and c.parent_id == context_id
+                and c.number == entity.number
+                and c.name.lower() == name
+                and c.ayon_id in (None, "", entity.id)
+                and c.id not in claimed
+            ),
+            key=lambda c: c.id,
+        )
+        if found:
+            return found[0]
+    return None
 
 
 def plan_transmit(

@@ -356,6 +356,8 @@ class Leecher:
         self.config = config
         self.options = options
         self.counters = LeecherCounters()
+        # the workers write ftrack as this user: its events may be echoes (`sync.echoes`)
+        self._service_user = config.ftrack.api_user
         spool_path = options.spool_path or config.service.state_dir / SPOOL_FILE_NAME
         self.spool = Spool(
             spool_path, max_records=options.spool_max_records, max_bytes=options.spool_max_bytes
@@ -391,7 +393,7 @@ class Leecher:
             if is_noise(raw):
                 self.counters.dropped_noise += 1
                 return
-            decoded = decode_update(raw)
+            decoded = decode_update(raw, self._service_user)
             for problem in decoded.problems:
                 self.counters.decode_problems += 1
                 log.warning(

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         TransmitBatchInput,
     )
     from ayon_ftrack_sync.sync.coalesce import coalesce
+    from ayon_ftrack_sync.sync.echoes import drop_echoes, expect
     from ayon_ftrack_sync.sync.events import ProjectEvent
     from ayon_ftrack_sync.temporal.failures import root_message
     from ayon_ftrack_sync.temporal.search_attributes import AYON_PROJECT, SYNC_STATE, SyncState
@@ -70,6 +71,8 @@ class ProjectSyncWorkflow:
         self._recent: deque[str] = deque(request.recent_event_ids, maxlen=request.dedupe_window)
         self._recent_set: set[str] = set(self._recent)
         self._ayon_project = request.ayon_project_name
+        # ftrack keys the transmit wrote, whose events are echoes to drop (`sync.echoes`)
+        self._echoes = dict(request.expected_echoes)
         self._state = SyncState.IDLE
         self._resync_queue: list[tuple[int, ResyncRequest]] = []
         self._resync_results: dict[int, FullSyncReport | str] = {}
@@ -207,7 +210,14 @@ class ProjectSyncWorkflow:
         batch = self._pending[: self._input.max_batch]
         del self._pending[: len(batch)]
         self._pending_since = workflow.now()
-        merged = coalesce(batch)
+        events = batch
+        if self._echoes and workflow.patched("drop-echoes"):
+            events, dropped = drop_echoes(batch, self._echoes, workflow.now())
+            self._stats.echoes_dropped += dropped
+            if not any(event.changes for event in events):
+                self._stats.events_applied += len(batch)  # only echoes: nothing to do
+                return
+        merged = coalesce(events)
         self._set_state(SyncState.SYNCING)
         apply_input = ApplyBatchInput(
             ftrack_project_id=self._input.ftrack_project_id,
@@ -258,7 +268,7 @@ class ProjectSyncWorkflow:
             changes=batch,
         )
         try:
-            await workflow.execute_activity(
+            result = await workflow.execute_activity(
                 "transmit.apply",
                 transmit_input,
                 result_type=ApplyBatchResult,
@@ -278,6 +288,7 @@ class ProjectSyncWorkflow:
                 err,
             )
         else:
+            expect(self._echoes, result.echo_keys, workflow.now())
             self._stats.batches_applied += 1
             self._stats.last_applied_at = workflow.now()
         self._stats.ayon_events_applied += len(batch)  # handled (applied or recorded)
@@ -377,6 +388,7 @@ class ProjectSyncWorkflow:
                 "pending_ayon": self._pending_ayon,
                 "recent_event_ids": list(self._recent),
                 "stats": self._stats,
+                "expected_echoes": self._echoes,
             }
         )
 

@@ -377,3 +377,122 @@ async def test_rename_move_and_deactivate_reach_ftrack(
     gone = pipe.ayon.control.get_entity(project, "folder", synced[doomed["id"]]["id"])
     assert gone["active"] is False
     await resync_writes_nothing(pipe, project_id)
+
+
+def ftrack_task_type(pipe: Pipeline, task_id: str) -> tuple[str, str]:
+    """(type id, type name) of an ftrack Task."""
+    row = pipe.ftrack.control.query(f'select type_id, type.name from Task where id is "{task_id}"')
+    assert row, f"ftrack task {task_id} does not exist"
+    return row[0]["type_id"], row[0]["type"]["name"]
+
+
+def conflict_events(pipe: Pipeline, kind: str) -> list[dict[str, Any]]:
+    """The AYON `ftrack.sync.conflict` events that mention this conflict kind."""
+    events = pipe.ayon.control.events("ftrack.sync.conflict")
+    return [e for e in events if kind in json.dumps(e.get("payload"))]
+
+
+async def test_task_type_change_reaches_ftrack(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "ttype")
+    task = next(n for n in contexts(pipe.ftrack, project_id).values() if n["type"] == "Task")
+    ayon_task = linked(pipe.ayon, project)[task["id"]]
+    before_id, before = ftrack_task_type(pipe, task["id"])
+    assert ayon_task["taskType"] == before
+    ftrack_types = {
+        r["name"]: r["id"] for r in pipe.ftrack.control.query("select id, name from Type")
+    }
+    # another type both sides know (AYON's task types come from the ftrack schema)
+    target = next(
+        t["name"]
+        for t in user_api.get_project(project)["taskTypes"]
+        if t["name"] != before and t["name"] in ftrack_types
+    )
+    since = mark(pipe)
+    user_api.update_task(project, ayon_task["id"], task_type=target)
+    result = await transmit(pipe, project_id, project, since)
+    assert not result["conflicts"], result
+    assert ftrack_task_type(pipe, task["id"]) == (ftrack_types[target], target)
+    assert before_id != ftrack_types[target]
+    # the echo found nothing to do (asserted by `transmit`): AYON holds what the ftrack reader
+    # makes of the new ftrack type
+    assert pipe.ayon.control.get_entity(project, "task", ayon_task["id"])["taskType"] == target
+    await resync_writes_nothing(pipe, project_id)
+
+
+async def test_unknown_task_type_is_a_conflict_and_nothing_is_written(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "ttfancy")
+    task = next(n for n in contexts(pipe.ftrack, project_id).values() if n["type"] == "Task")
+    ayon_task = linked(pipe.ayon, project)[task["id"]]
+    before = ftrack_task_type(pipe, task["id"])
+    task_types = user_api.get_project(project)["taskTypes"]
+    user_api.update_project(
+        project, task_types=[*task_types, {"name": "Fancy", "shortName": "fcy"}]
+    )
+    assert not conflict_events(pipe, "no_task_type")
+    since = mark(pipe)
+    user_api.update_task(project, ayon_task["id"], task_type="Fancy")
+    result = await transmit(pipe, project_id, project, since)
+    assert [c["kind"] for c in result["conflicts"]] == ["no_task_type"], result
+    assert "Fancy" in result["conflicts"][0]["detail"]
+    assert not result["counts"].get("ftrack.updated")
+    assert ftrack_task_type(pipe, task["id"]) == before
+    assert conflict_events(pipe, "no_task_type")
+    # AYON keeps the user's type (the transmit wrote nothing back)
+    assert pipe.ayon.control.get_entity(project, "task", ayon_task["id"])["taskType"] == "Fancy"
+
+
+async def test_folder_type_change_is_a_conflict(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "tftype")
+    shot = by_name(contexts(pipe.ftrack, project_id), "sq010sh0010")
+    folder = linked(pipe.ayon, project)[shot["id"]]
+    assert folder["folderType"] == "Shot"
+    since = mark(pipe)
+    user_api.update_folder(project, folder["id"], folder_type="Sequence")
+    result = await transmit(pipe, project_id, project, since)
+    assert [c["kind"] for c in result["conflicts"]] == ["type_not_changeable"], result
+    detail = result["conflicts"][0]["detail"]
+    assert "'Shot'" in detail and "'Sequence'" in detail
+    assert not result["counts"].get("ftrack.updated")
+    assert contexts(pipe.ftrack, project_id)[shot["id"]]["type"] == "Shot"
+    assert conflict_events(pipe, "type_not_changeable")
+
+
+async def test_version_without_ftrack_id_is_matched_by_product_name(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "tver", versions_per_task=1)
+    shot = by_name(contexts(pipe.ftrack, project_id), "sq010sh0010")
+    [version] = pipe.ftrack.control.query(
+        "select id, version, asset.name, status.name from AssetVersion "
+        f'where asset.context_id is "{shot["id"]}"'
+    )
+    folder = linked(pipe.ayon, project)[shot["id"]]
+    statuses = [
+        s["name"] for s in user_api.get_project(project)["statuses"] if "version" in s["scope"]
+    ]
+    current = version["status"]["name"]
+    first, target = [s for s in statuses if s != current][:2]
+    # published in AYON without an ftrackId; the product is spelt differently from the Asset
+    product_id = user_api.create_product(
+        project, version["asset"]["name"].upper(), "render", folder["id"]
+    )
+    version_id = user_api.create_version(project, version["version"], product_id, status=first)
+    since = mark(pipe)
+    user_api.update_version(project, version_id, status=target)
+    result = await transmit(pipe, project_id, project, since)
+    assert not result["conflicts"], result
+    [after] = pipe.ftrack.control.query(
+        f'select status.name from AssetVersion where id is "{version["id"]}"'
+    )
+    assert after["status"]["name"] == target
+    # linked both ways, so the echo (and the next batch) find the pair without guessing
+    ayon_version = user_api.get_version_by_id(project, version_id, fields=["attrib"]) or {}
+    assert ayon_version["attrib"]["ftrackId"] == version["id"]
+    assert ftrack_values(pipe, version["id"])["ayon_id"] == version_id
+    await resync_writes_nothing(pipe, project_id)

@@ -4,6 +4,7 @@ plan and planning again yields nothing (what makes the echo quiet and retries ha
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import given, settings
@@ -21,8 +22,10 @@ from ayon_ftrack_sync.sync.transmit import (
     FtrackSchema,
     StatusRef,
     Touch,
+    TransmitConflict,
     TransmitSnapshot,
     ftrack_name,
+    match_version,
     plan_assignees,
     plan_attributes,
     plan_list,
@@ -328,3 +331,193 @@ def test_list_plan_reaches_a_fixed_point(
     again = plan_list(linked, [after])
     assert again.is_empty, again
     assert set(after_objects) == set(items)
+
+
+# -- type changes ---------------------------------------------------------------------------------
+
+TYPED = replace(
+    SCHEMA,
+    task_types={"tt-comp": "Compositing", "tt-anim": "Animation"},
+    statuses={
+        **SCHEMA.statuses,
+        "task:tt-anim": (StatusRef("s2", "Blocking"),),
+    },
+)
+
+
+def _typed(ayon: list[AyonEntity], ftrack: list[FtrackEntity]) -> TransmitSnapshot:
+    return replace(_snapshot(ayon, ftrack), schema=TYPED)
+
+
+def _task(type_name: str, status: str | None = None) -> AyonEntity:
+    return AyonEntity(
+        "t" * 32,
+        "task",
+        "comp",
+        "f" * 32,
+        type_name,
+        status=status,
+        own={"ftrackId": "T1", "ftrackPath": "comp"},
+    )
+
+
+def _ftask(type_id: str, type_name: str, status_id: str = "s1") -> FtrackEntity:
+    return FtrackEntity(
+        "T1", "Task", "task", "comp", "F1", TASK_OT, type_id, status_id, type_name=type_name
+    )
+
+
+def test_type_changed_topics_become_retyped_touches() -> None:
+    touches, skipped = touches_from(
+        [
+            ChangeRef("entity.task.type_changed", "task", "t1"),
+            ChangeRef("entity.folder.type_changed", "folder", "f1"),
+            ChangeRef("entity.folder.status_changed", "folder", "f1"),
+            ChangeRef("entity.product.type_changed", "product", "p1"),
+        ]
+    )
+    assert touches[("task", "t1")] == Touch("task", "t1", retyped=True)
+    assert touches[("folder", "f1")] == Touch("folder", "f1", status=True, retyped=True)
+    assert skipped == {"product.type_changed": 1}
+
+
+def test_task_type_change_sets_the_same_named_ftrack_type_once() -> None:
+    ayon = _task("animation")  # another spelling: matched case-insensitively, like creation
+    touch = {("task", ayon.id): Touch("task", ayon.id, retyped=True)}
+    plan = plan_transmit(_typed([ayon], [_ftask("tt-comp", "Compositing")]), touch)
+    assert [(u.id, dict(u.changes)) for u in plan.updates] == [("T1", {"type_id": "tt-anim"})]
+    assert not plan.conflicts and not plan.values and not plan.ayon_after
+    # applied: the retry (or a duplicate event) plans nothing
+    again = plan_transmit(_typed([ayon], [_ftask("tt-anim", "Animation")]), touch)
+    assert again.is_empty and not again.conflicts
+
+
+def test_unknown_task_type_is_a_conflict_and_writes_nothing() -> None:
+    ayon = _task("Fancy")
+    touch = {("task", ayon.id): Touch("task", ayon.id, retyped=True)}
+    plan = plan_transmit(_typed([ayon], [_ftask("tt-comp", "Compositing")]), touch)
+    assert plan.is_empty
+    assert [(c.kind, c.ftrack_id) for c in plan.conflicts] == [
+        (TransmitConflict.NO_TASK_TYPE, "T1")
+    ]
+    assert "'Fancy'" in plan.conflicts[0].detail and "'Compositing'" in plan.conflicts[0].detail
+
+
+def test_status_of_a_retyped_task_follows_the_new_type_workflow() -> None:
+    # "Blocking" is allowed only by the Animation override: checked against the new type
+    ayon = _task("Animation", status="blocking")
+    touch = {("task", ayon.id): Touch("task", ayon.id, status=True, retyped=True)}
+    plan = plan_transmit(_typed([ayon], [_ftask("tt-comp", "Compositing")]), touch)
+    assert not plan.conflicts
+    assert [dict(u.changes) for u in plan.updates] == [{"type_id": "tt-anim", "status_id": "s2"}]
+    # without the type change the same status is refused by the Compositing workflow
+    status_only = {("task", ayon.id): Touch("task", ayon.id, status=True)}
+    refused = plan_transmit(_typed([ayon], [_ftask("tt-comp", "Compositing")]), status_only)
+    assert [c.kind for c in refused.conflicts] == [TransmitConflict.NO_STATUS]
+
+
+def test_folder_type_change_is_a_conflict_naming_both_types() -> None:
+    own = {"ftrackId": "F1", "ftrackPath": "sh010"}
+    ayon = AyonEntity("f" * 32, "folder", "sh010", None, "Sequence", own=own)
+    shot = FtrackEntity("F1", "Shot", "folder", "sh010", "P", SHOT_OT, type_name="Shot")
+    touch = {("folder", ayon.id): Touch("folder", ayon.id, retyped=True)}
+    plan = plan_transmit(_typed([ayon], [shot]), touch)
+    assert plan.is_empty
+    [conflict] = plan.conflicts
+    assert conflict.kind is TransmitConflict.TYPE_NOT_CHANGEABLE
+    assert conflict.kind.value == "type_not_changeable"
+    assert "'Shot'" in conflict.detail and "'Sequence'" in conflict.detail
+    assert conflict.ftrack_id == "F1"
+    # the AYON type is the ftrack object type (any case): nothing to do, nothing to report
+    same = replace(ayon, type_name="shot")
+    quiet = plan_transmit(_typed([same], [shot]), touch)
+    assert quiet.is_empty and not quiet.conflicts
+
+
+# -- versions found by product / Asset name -------------------------------------------------------
+
+VID = "v" * 32
+
+
+def _version(ftrack_id: str | None = None, product: str = "renderComp") -> AyonEntity:
+    return AyonEntity(
+        VID,
+        "version",
+        "v003",
+        "p" * 32,
+        status="Ready",
+        own={"ftrackId": ftrack_id} if ftrack_id else {},
+        path=f"/sq010/sh010/{product}",
+        number=3,
+        product_name=product,
+        context_ids=("F1", "F-derived"),
+    )
+
+
+def _fversion(
+    vid: str, asset: str = "RenderComp", context: str = "F1", number: int = 3, **kw: Any
+) -> FtrackEntity:
+    return FtrackEntity(vid, "AssetVersion", "version", asset, context, number=number, **kw)
+
+
+def test_match_version_by_asset_name_context_and_number() -> None:
+    version = _version()
+    right = _fversion("AV-right")
+    others = [
+        _fversion("AV-number", number=2),
+        _fversion("AV-name", asset="renderCompMain"),
+        _fversion("AV-elsewhere", context="F9"),
+        _fversion("AV-taken", ayon_id="another version"),
+    ]
+    assert match_version(version, [*others, right]) == right
+    assert match_version(version, others) is None
+    assert match_version(version, [right], claimed=frozenset({"AV-right"})) is None
+    # the folder's linked ftrack entity comes before the id derived from its AYON id
+    derived = _fversion("AV-0", context="F-derived")
+    assert match_version(version, [derived, right]) == right
+    assert match_version(version, [derived]) == derived
+    assert match_version(replace(version, number=None), [right]) is None
+
+
+VERSIONED = replace(
+    SCHEMA,
+    statuses={**SCHEMA.statuses, "version": (StatusRef("s1", "Ready"), StatusRef("s2", "WIP"))},
+)
+
+
+def test_unlinked_version_status_goes_to_the_asset_version_of_its_name() -> None:
+    snap = replace(_snapshot([], []), schema=VERSIONED)
+    touch = {("version", VID): Touch("version", VID, status=True)}
+    for version in (_version(), _version(ftrack_id="dangling")):
+        fv = _fversion("AV1", status_id="s2")
+        plan = plan_transmit(
+            replace(snap, ayon={VID: version}, ftrack={**snap.ftrack, "AV1": fv}), touch
+        )
+        assert not plan.conflicts, plan.conflicts
+        assert [(u.id, dict(u.changes)) for u in plan.updates] == [("AV1", {"status_id": "s1"})]
+        assert [(v.conf_id, v.entity_id, v.value) for v in plan.values] == [("l-id", "AV1", VID)]
+        assert [(u.kind, u.id, dict(u.changes)) for u in plan.ayon_after] == [
+            ("version", VID, {"attrib": {"ftrackId": "AV1"}})
+        ]
+        # applied: linked both ways, same status; planning again finds nothing
+        linked = replace(version, own={"ftrackId": "AV1"})
+        done = replace(fv, status_id="s1", ayon_id=VID)
+        again = plan_transmit(
+            replace(snap, ayon={VID: linked}, ftrack={**snap.ftrack, "AV1": done}), touch
+        )
+        assert again.is_empty and not again.conflicts
+    # nothing of that name: refused, with what was looked for
+    alone = plan_transmit(replace(snap, ayon={VID: _version(product="plate")}), touch)
+    assert [c.kind for c in alone.conflicts] == [TransmitConflict.NOT_LINKED]
+    assert "'plate'" in alone.conflicts[0].detail and alone.is_empty
+
+
+def test_a_version_linked_elsewhere_in_the_batch_is_not_guessed() -> None:
+    other = replace(_version(ftrack_id="AV1"), id="w" * 32)
+    snap = replace(_snapshot([_version(), other], [_fversion("AV1")]), schema=VERSIONED)
+    touches = {
+        ("version", VID): Touch("version", VID, status=True),
+        ("version", other.id): Touch("version", other.id, status=True),
+    }
+    plan = plan_transmit(snap, touches)
+    assert [c.ayon_id for c in plan.conflicts] == [VID]

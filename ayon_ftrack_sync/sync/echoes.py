@@ -1,0 +1,115 @@
+"""Recognise the ftrack events of the sync's own ftrack writes (echoes) and drop them.
+
+The transmit (AYON -> ftrack) writes ftrack as the service's API user; ftrack then sends an
+update event for each write, which the leecher delivers like any other. Applying an echo is
+a no-op when AYON still holds the value that was sent. But a person may have changed the same
+AYON attribute again meanwhile, and that newer edit waits in the workflow: applying the echo
+would put the older value back into AYON and the newer edit would then find nothing to send
+(seed_features.md bug 5). So the workflow remembers, for a short time, which ftrack keys the
+transmit wrote (`entity id:key`, legacy column or custom attribute key), and an update event
+made by the service user that names such a key has that key removed before the batch is
+applied. Changes by anybody else are never touched, nor creations and removals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, MutableMapping
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from ayon_ftrack_sync.sync.events import EntityChange, ProjectEvent
+from ayon_ftrack_sync.sync.fields import APPOINTMENT_KEY
+
+#: how long a written key waits for its echo (normally seconds; longer covers a leecher restart)
+ECHO_TTL = timedelta(minutes=5)
+#: ftrack API attribute -> the legacy column its update events name
+LEGACY_COLUMNS = {
+    "status_id": "statusid",
+    "type_id": "typeid",
+    "start_date": "startdate",
+    "end_date": "enddate",
+    "object_type_id": "object_typeid",
+}
+
+
+class ExpectedEcho(BaseModel):
+    """Echoes still to come for one written key, and until when to wait for them."""
+
+    until: datetime
+    count: int = 1
+
+
+def echo_key(entity_id: str, key: str) -> str:
+    return f"{entity_id}:{key}"
+
+
+def expect(expected: MutableMapping[str, ExpectedEcho], keys: Iterable[str], now: datetime) -> None:
+    """Remember keys the transmit just wrote; each write makes one echo."""
+    for key in keys:
+        entry = expected.get(key)
+        if entry is None or entry.until < now:
+            expected[key] = ExpectedEcho(until=now + ECHO_TTL)
+        else:
+            expected[key] = ExpectedEcho(until=now + ECHO_TTL, count=entry.count + 1)
+
+
+def drop_echoes(
+    events: list[ProjectEvent], expected: MutableMapping[str, ExpectedEcho], now: datetime
+) -> tuple[list[ProjectEvent], int]:
+    """The events without the keys that echo the sync's own writes, and how many keys were
+    dropped. Consumes the matched expectations; forgets expired ones."""
+    for key in [k for k, entry in expected.items() if entry.until < now]:
+        del expected[key]
+    if not expected:
+        return events, 0
+    dropped = 0
+    kept_events: list[ProjectEvent] = []
+    for event in events:
+        if not event.by_service:
+            kept_events.append(event)
+            continue
+        changes: list[EntityChange] = []
+        for change in event.changes:
+            kept, count = _without_echoed_keys(change, expected)
+            dropped += count
+            if kept is not None:
+                changes.append(kept)
+        kept_events.append(event.model_copy(update={"changes": changes}))
+    return kept_events, dropped
+
+
+def _without_echoed_keys(
+    change: EntityChange, expected: MutableMapping[str, ExpectedEcho]
+) -> tuple[EntityChange | None, int]:
+    if change.table == "appointment" and change.action in ("add", "remove"):
+        context = change.changes.get("context_id")
+        task_id = change.parent_id or (context.new or context.old if context else None)
+        if (
+            isinstance(task_id, str)
+            and task_id
+            and _consume(expected, echo_key(task_id, APPOINTMENT_KEY))
+        ):
+            return None, 1
+        return change, 0
+    if change.action not in ("update", "move") or not change.keys:
+        return change, 0
+    keys = [k for k in change.keys if not _consume(expected, echo_key(change.entity_id, k))]
+    dropped = len(change.keys) - len(keys)
+    if not dropped:
+        return change, 0
+    if not keys:
+        return None, dropped
+    changes = {k: v for k, v in change.changes.items() if k in keys}
+    return change.model_copy(update={"keys": keys, "changes": changes}), dropped
+
+
+def _consume(expected: MutableMapping[str, ExpectedEcho], key: str) -> bool:
+    entry = expected.get(key)
+    if entry is None:
+        return False
+    if entry.count <= 1:
+        del expected[key]
+    else:
+        expected[key] = ExpectedEcho(until=entry.until, count=entry.count - 1)
+    return True
