@@ -63,6 +63,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import sys
@@ -733,6 +734,8 @@ class TransmitBench(Bench):
         result: dict[str, Any] = {
             "changes": n,
             "projects": len(projects),
+            "listener_parallel_requests": self.args.listener_parallel or None,
+            "ayon_latency_ms": self.args.ayon_latency_ms,
             "p50_s": rounded(percentile(latencies, 50)),
             "p90_s": rounded(percentile(latencies, 90)),
             "p99_s": rounded(percentile(latencies, 99)),
@@ -855,7 +858,15 @@ class TransmitBench(Bench):
             LeecherOptions(spool_path=self.tmp / "leecher-spool.sqlite3"),
             client=self.client,
         )
-        listener = AyonListener(config, ListenerOptions(), client=self.client)
+        defaults = ListenerOptions()
+        listener = AyonListener(
+            config,
+            dataclasses.replace(
+                defaults,
+                parallel_requests=args.listener_parallel or defaults.parallel_requests,
+            ),
+            client=self.client,
+        )
         activities = wrap_activities(list(build_activities(config)), self.probe)
         executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="activity")
         worker = build_worker(
@@ -881,6 +892,8 @@ class TransmitBench(Bench):
                     project_ids = [p["id"] for p in projects]
                     edits = self.plan_edits(projects, args.changes)
                     setup_s = time.monotonic() - setup_started
+                    # every AYON answer late by this much (a real server over a network)
+                    self.ayon.control.set_latency(args.ayon_latency_ms / 1000)
                     measured = await self.burst_ayon(projects, edits, listener)
                     for task in (leeching, listening):
                         if task.done():
@@ -927,6 +940,18 @@ if __name__ == "__main__":
     parser.add_argument("--client-procs", type=int, default=2, help="processes for them")
     parser.add_argument("--timeout", type=float, default=60.0, help="s after the last edit")
     parser.add_argument("--quiet", type=float, default=2.0, help="s without events = settled")
+    parser.add_argument(
+        "--listener-parallel",
+        type=int,
+        default=0,
+        help="AYON requests the listener keeps in flight (0: the production default)",
+    )
+    parser.add_argument(
+        "--ayon-latency-ms",
+        type=float,
+        default=0.0,
+        help="added to every AYON emulator answer during the burst (network + server time)",
+    )
     args = parser.parse_args()
     args.client_procs = max(1, min(args.client_procs, args.clients))
     import logging

@@ -184,6 +184,8 @@ class ListenerOptions:
     ignore_older_than_days: int | None = None
     #: a job handed back (failed) is offered again this many times; it only happens on stops
     max_retries: int = 1000
+    #: AYON requests in flight at once while enrolling (one per slot) and finishing jobs
+    parallel_requests: int = 8
 
 
 @dataclass
@@ -378,6 +380,10 @@ class AyonListener:
         self._api: Any = None
         # AYON calls are blocking (requests): one thread keeps them in order
         self._ayon_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ayon-listener")
+        # enrolls of different slots and job updates are independent: these go in parallel
+        self._ayon_pool = ThreadPoolExecutor(
+            max_workers=max(1, options.parallel_requests), thread_name_prefix="ayon-listener-io"
+        )
         self._ftrack_executor = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="ftrack-projects"
         )
@@ -461,6 +467,7 @@ class AyonListener:
     async def _close(self) -> None:
         api, self._api = self._api, None
         self._ayon_executor.shutdown(wait=False, cancel_futures=True)
+        self._ayon_pool.shutdown(wait=False, cancel_futures=True)
         self._ftrack_executor.shutdown(wait=False, cancel_futures=True)
         await asyncio.to_thread(self.gate.close)
         for owned in (self._owned_lookup, self._owned_index):
@@ -527,9 +534,11 @@ class AyonListener:
         An AYON error ends the round: what was taken so far is handed over, the rest waits.
         """
         resume = self._resume_from is not None
-        slots = range(self._resume_from or 0, MAX_SLOTS) if resume else range(self.slots)
         jobs: list[Job] = []
         self.held = jobs
+        if not resume:
+            return await self._collect_parallel(jobs)
+        slots = range(self._resume_from or 0, MAX_SLOTS)
         deadline: float | None = None
         for slot in slots:
             while True:
@@ -572,6 +581,52 @@ class AyonListener:
         if resume:
             self.counters.resumed_rounds += 1
             self._resume_from = None
+        return self._ordered(jobs)
+
+    async def _collect_parallel(self, jobs: list[Job]) -> list[Job]:
+        """A normal round: enroll the free slots a wave at a time (``parallel_requests``
+        requests in flight), until every slot holds a job or the batch window closes; an idle
+        AYON ends the round at once."""
+        await self._ayon_call(self._connected)  # opened once, before the pool uses it
+        free = list(range(self.slots))
+        deadline: float | None = None
+        width = max(1, self.options.parallel_requests)
+        while free and not self._stopping:
+            wave = free[:width]
+            results = await asyncio.gather(
+                *(self._ayon_pooled(self._take, slot) for slot in wave), return_exceptions=True
+            )
+            error: BaseException | None = None
+            taken = 0
+            for slot, result in zip(wave, results, strict=True):
+                if isinstance(result, (ListenerFatal, AyonCredentialsRejected)):
+                    raise result
+                if isinstance(result, BaseException):
+                    error = error or result
+                elif result is not None:
+                    jobs.append(result)
+                    free.remove(slot)
+                    taken += 1
+                    self.counters.enrolled += 1
+            if error is not None:
+                if not jobs:
+                    raise error
+                self.counters.ayon_errors += 1
+                log.info(
+                    "enrolling stopped early (%s); handing over %d job(s)",
+                    _short(error),
+                    len(jobs),
+                )
+                break
+            if not jobs:
+                break  # idle: nothing to wait for
+            if deadline is None:
+                deadline = time.monotonic() + self.options.batch_window_s
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            if taken < len(wave):  # AYON has no more right now: wait a little for more
+                await self._pause(min(remaining, self.options.batch_poll_s))
         return self._ordered(jobs)
 
     def _ordered(self, jobs: list[Job]) -> list[Job]:
@@ -767,20 +822,33 @@ class AyonListener:
             await self._ayon_call(self._finish, ready)
 
     def _finish(self, jobs: list[Job]) -> None:
+        """Mark the jobs finished (AYON thread), ``parallel_requests`` requests at a time."""
         api = self._connected()
-        for job in jobs:
+
+        def finish(job: Job) -> None:
             if job.skip_reason is not None:
                 description = f"skipped: {job.skip_reason}"
             else:
                 assert job.ftrack_project_id is not None
                 description = f"handed to {workflow_id_for(job.ftrack_project_id)}"
             api.update_event(job.job_id, status="finished", description=description[:500])
+
+        futures = [(job, self._ayon_pool.submit(finish, job)) for job in jobs]
+        error: BaseException | None = None
+        for job, future in futures:
+            try:
+                future.result()
+            except Exception as exc:  # the others are still finished; this one is retried
+                error = error or exc
+                continue
             job.finished = True
             if job.skip_reason is not None:
                 self.counters.skipped += 1
                 log.debug("AYON job %s skipped: %s", job.job_id, job.skip_reason)
             else:
                 self.counters.finished += 1
+        if error is not None:
+            raise error
 
     async def _release(self, jobs: list[Job]) -> None:
         """Stopping: hand back open jobs (``failed``: AYON offers them again), best effort."""
@@ -827,6 +895,11 @@ class AyonListener:
     async def _ayon_call(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._ayon_executor, fn, *args)
+
+    async def _ayon_pooled(self, fn: Callable[..., T], *args: Any) -> T:
+        """An independent AYON request, in parallel with others (the connection is open)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._ayon_pool, fn, *args)
 
     def _connected(self) -> Any:
         """The AYON connection (AYON thread); opened (and checked) on first use."""
