@@ -159,11 +159,55 @@ async def project_sync_two_way(client: Client, task_queue: str) -> WorkflowHandl
     return handle
 
 
+async def project_sync_echoes(client: Client, task_queue: str) -> WorkflowHandle:
+    """A transmit reporting written keys, then the service user's echo of them (dropped,
+    one batch without an activity), an echo next to another key, and a person's change."""
+    from ayon_ftrack_sync.payloads.project_sync import (
+        AyonEventBatch,
+        EventBatch,
+        ProjectSyncInput,
+    )
+    from ayon_ftrack_sync.workflows.full_sync import FullSyncWorkflow
+    from ayon_ftrack_sync.workflows.project_sync import ProjectSyncWorkflow
+    from tests.workflows.project_sync_fakes import FakeIncremental
+    from tests.workflows.test_project_sync_workflow import ayon_change, ev, service_ev
+
+    fake = FakeIncremental(echo_keys={"f1": ["s1:fstart", "s1:name"]})
+    queue = f"{task_queue}-project-sync-echoes"
+    with ThreadPoolExecutor(max_workers=32) as executor:
+        worker = build_worker(
+            client,
+            queue,
+            activities=fake.activities(),  # type: ignore[arg-type]
+            workflows=[ProjectSyncWorkflow, FullSyncWorkflow],
+            executor=executor,
+        )
+        async with worker:
+            handle = await client.start_workflow(
+                ProjectSyncWorkflow.run,
+                ProjectSyncInput(ftrack_project_id="ftrack-proj", window_seconds=0.05),
+                id="project_sync_echoes",
+                task_queue=queue,
+            )
+            batch = AyonEventBatch(changes=[ayon_change("a1", "f1")])
+            await handle.signal(ProjectSyncWorkflow.enqueue_ayon, batch)
+            await handle.execute_update(ProjectSyncWorkflow.flush)
+            echo = EventBatch(events=[service_ev("e1", "s1", "fstart")])
+            await handle.signal(ProjectSyncWorkflow.enqueue, echo)
+            await handle.execute_update(ProjectSyncWorkflow.flush)
+            mixed = EventBatch(events=[service_ev("e2", "s1", "name", "fend"), ev("e3", "s2")])
+            await handle.signal(ProjectSyncWorkflow.enqueue, mixed)
+            await handle.execute_update(ProjectSyncWorkflow.flush)
+            await handle.terminate()
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "health_check": health_check,
     "full_sync": full_sync,
     "project_sync": project_sync,
     "project_sync_two_way": project_sync_two_way,
+    "project_sync_echoes": project_sync_echoes,
 }
 
 

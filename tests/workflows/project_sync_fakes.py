@@ -23,6 +23,8 @@ class FakeIncremental:
     failures: list[FailureRecord] = field(default_factory=list)
     poison: set[str] = field(default_factory=set)
     transmitted: list[TransmitBatchInput] = field(default_factory=list)
+    #: ftrack keys each transmit reports as written (`entity:key` of the AYON entity ids)
+    echo_keys: dict[str, list[str]] = field(default_factory=dict)
 
     def activities(self) -> list[object]:
         return [self.apply, self.record_failure, self.transmit]
@@ -35,7 +37,8 @@ class FakeIncremental:
                 f"cannot send {bad[0]}", type="InvalidChange", non_retryable=True
             )
         self.transmitted.append(batch)
-        return ApplyBatchResult(applied=len(batch.changes))
+        written = [key for c in batch.changes for key in self.echo_keys.get(c.entity_id or "", [])]
+        return ApplyBatchResult(applied=len(batch.changes), echo_keys=written)
 
     @activity.defn(name="incremental.apply")
     async def apply(self, batch: ApplyBatchInput) -> ApplyBatchResult:

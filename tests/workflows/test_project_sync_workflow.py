@@ -255,3 +255,61 @@ async def test_ayon_changes_are_deduplicated_sent_in_order_and_failures_recorded
     assert status.stats.batches_failed == 1
     assert status.pending_ayon == 0
     assert [r.event_ids for r in fake.failures] == [["ayon:a4"]]
+
+
+def service_ev(event_id: str, entity: str, *keys: str) -> ProjectEvent:
+    """An update made by the sync's own ftrack user (what the leecher marks `by_service`)."""
+    return ProjectEvent(
+        event_id=event_id,
+        project_id=PROJECT,
+        by_service=True,
+        changes=[
+            EntityChange(
+                action="update",
+                entity_id=entity,
+                table="task",
+                keys=list(keys),
+                changes={k: ValueChange(old=None, new="1") for k in keys},
+                parents=[entity, PROJECT],
+            )
+        ],
+    )
+
+
+async def test_echoes_of_the_transmits_writes_are_dropped_and_nothing_else(
+    client: Client, task_queue: str, make_worker: WorkerFactory
+) -> None:
+    """The transmit reports the ftrack keys it wrote; the service user's update events of
+    those keys are echoes: dropped (a batch of only echoes runs no activity), while other
+    keys, other entities and people's changes of the same key are applied."""
+    fake = FakeIncremental(echo_keys={"f1": ["s1:fstart", "s1:name"]})
+    async with make_worker(
+        client, activities=fake.activities(), workflows=[ProjectSyncWorkflow, FullSyncWorkflow]
+    ):
+        handle = await start(client, task_queue)
+        await handle.signal(
+            ProjectSyncWorkflow.enqueue_ayon, AyonEventBatch(changes=[ayon_change("a1", "f1")])
+        )
+        await flush(handle)
+        # only echoes: no activity at all
+        await handle.signal(
+            ProjectSyncWorkflow.enqueue, EventBatch(events=[service_ev("e1", "s1", "fstart")])
+        )
+        await flush(handle)
+        assert fake.applied == []
+        # an echo key next to a key the transmit did not write, and a person's change
+        await handle.signal(
+            ProjectSyncWorkflow.enqueue,
+            EventBatch(events=[service_ev("e2", "s1", "name", "fend"), ev("e3", "s2")]),
+        )
+        await flush(handle)
+        # the expectation is used up: the next service change of the key is applied
+        await handle.signal(
+            ProjectSyncWorkflow.enqueue, EventBatch(events=[service_ev("e4", "s1", "fstart")])
+        )
+        await flush(handle)
+        status = await handle.query(ProjectSyncWorkflow.status)
+    applied = [[(c.entity_id, c.keys) for c in batch.changes] for batch in fake.applied]
+    assert applied == [[("s1", ["fend"]), ("s2", ["fend"])], [("s1", ["fstart"])]]
+    assert status.stats.echoes_dropped == 2
+    assert status.stats.events_applied == 4
