@@ -70,6 +70,26 @@ async def test_a_note_written_in_ftrack_arrives_as_an_ayon_comment(
     assert {w.activity for w in ftrack_writes.by_service()} <= {"incremental.apply"}
     assert status.stats.ayon_events_received == 0  # our comment is not enrolled back
 
+    # an edit and a removal of the note come through the hub as well
+    ui.update("Note", note["id"], {"content": "the matte edge is fixed"})
+    await until(
+        lambda: (
+            [c["body"] for c in person.get_activities(project, entity_ids=[folder_id])]
+            == ["the matte edge is fixed"]
+        ),
+        30,
+        what="the edited comment",
+    )
+    ui.delete("Note", note["id"])
+    await until(
+        lambda: list(person.get_activities(project, entity_ids=[folder_id])) == [],
+        30,
+        what="the comment's removal",
+    )
+    status = await both.settle(project_id, project)
+    assert status.stats.batches_failed == 0, status.stats.last_error
+    assert status.stats.ayon_events_received == 0
+
 
 async def test_a_comment_written_in_ayon_arrives_as_an_ftrack_note(
     both: TwoWay,  # noqa: F811
