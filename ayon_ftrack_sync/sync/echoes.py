@@ -23,6 +23,9 @@ from ayon_ftrack_sync.sync.fields import APPOINTMENT_KEY
 
 #: how long a written key waits for its echo (normally seconds; longer covers a leecher restart)
 ECHO_TTL = timedelta(minutes=5)
+#: keys remembered at most (about 100 bytes each in the workflow state and continue-as-new
+#: input); past it the oldest are forgotten and their echoes are applied as key-scoped diffs
+MAX_EXPECTED_ECHOES = 5000
 #: ftrack API attribute -> the legacy column its update events name
 LEGACY_COLUMNS = {
     "status_id": "statusid",
@@ -52,6 +55,11 @@ def expect(expected: MutableMapping[str, ExpectedEcho], keys: Iterable[str], now
             expected[key] = ExpectedEcho(until=now + ECHO_TTL)
         else:
             expected[key] = ExpectedEcho(until=now + ECHO_TTL, count=entry.count + 1)
+    excess = len(expected) - MAX_EXPECTED_ECHOES
+    if excess > 0:
+        oldest = sorted(expected, key=lambda k: expected[k].until)[:excess]
+        for key in oldest:
+            del expected[key]
 
 
 def drop_echoes(

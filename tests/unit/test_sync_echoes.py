@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ayon_ftrack_sync.sync.echoes import ECHO_TTL, ExpectedEcho, drop_echoes, expect
+from ayon_ftrack_sync.sync.echoes import (
+    ECHO_TTL,
+    MAX_EXPECTED_ECHOES,
+    ExpectedEcho,
+    drop_echoes,
+    expect,
+)
 from ayon_ftrack_sync.sync.events import EntityChange, ProjectEvent
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
@@ -59,6 +65,14 @@ def test_expectations_expire() -> None:
     late = NOW + ECHO_TTL + timedelta(seconds=1)
     events, dropped = drop_echoes([event(update("sh", "fstart"))], expected, late)
     assert dropped == 0 and events[0].changes and not expected
+
+
+def test_the_memory_is_bounded_and_forgets_the_oldest_first() -> None:
+    expected: dict[str, ExpectedEcho] = {}
+    expect(expected, ["first:fstart"], NOW)
+    later = NOW + timedelta(seconds=1)
+    expect(expected, [f"e{i}:fstart" for i in range(MAX_EXPECTED_ECHOES)], later)
+    assert len(expected) == MAX_EXPECTED_ECHOES and "first:fstart" not in expected
 
 
 def test_two_writes_of_one_key_expect_two_echoes() -> None:
