@@ -496,3 +496,246 @@ async def test_version_without_ftrack_id_is_matched_by_product_name(
     assert ayon_version["attrib"]["ftrackId"] == version["id"]
     assert ftrack_values(pipe, version["id"])["ayon_id"] == version_id
     await resync_writes_nothing(pipe, project_id)
+
+
+async def test_folder_and_task_deleted_in_ayon_are_deleted_in_ftrack(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "tdel")
+    ftrack = contexts(pipe.ftrack, project_id)
+    doomed = by_name(ftrack, "sq010sh0010")
+    doomed_task = next(n for n in ftrack.values() if n["parent_id"] == doomed["id"])
+    kept = by_name(ftrack, "sq020sh0010")
+    kept_task = next(n for n in ftrack.values() if n["parent_id"] == kept["id"])
+    synced = linked(pipe.ayon, project)
+    since = mark(pipe)
+    # a folder without products (its task goes with it), and a task of another folder
+    user_api.delete_folder(project, synced[doomed["id"]]["id"])
+    user_api.delete_task(project, synced[kept_task["id"]]["id"])
+    result = await transmit(pipe, project_id, project, since)
+    assert not result["conflicts"], result
+    assert result["counts"]["ftrack.deleted"] == 2, result
+    after = contexts(pipe.ftrack, project_id)
+    assert set(after) == set(ftrack) - {doomed["id"], doomed_task["id"], kept_task["id"]}
+    assert after[kept["id"]]["name"] == "sq020sh0010"
+    # AYON still holds what the user left (the echo recreated nothing)
+    remaining = linked(pipe.ayon, project)
+    assert set(remaining) == set(after)
+    await resync_writes_nothing(pipe, project_id)
+
+
+async def test_deactivated_folder_with_products_is_kept_as_a_conflict(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "tpub")
+    ftrack = contexts(pipe.ftrack, project_id)
+    shot = by_name(ftrack, "sq010sh0010")
+    task = next(n for n in ftrack.values() if n["parent_id"] == shot["id"])
+    synced = linked(pipe.ayon, project)
+    folder = synced[shot["id"]]
+    assert not pipe.ftrack.control.query(
+        f'select id from AssetVersion where asset.context_id is "{shot["id"]}"'
+    )
+    user_api.create_product(project, "renderMain", "render", folder["id"])
+    assert not conflict_events(pipe, "has_content")
+    since = mark(pipe)
+    user_api.update_folder(project, folder["id"], active=False)
+    result = await transmit(pipe, project_id, project, since)
+    assert [c["kind"] for c in result["conflicts"]] == ["has_content"], result
+    assert "products" in result["conflicts"][0]["detail"]
+    assert not result["counts"].get("ftrack.deleted")
+    after = contexts(pipe.ftrack, project_id)
+    assert shot["id"] in after and task["id"] in after
+    assert conflict_events(pipe, "has_content")
+    # the transmit wrote nothing back: AYON keeps the user's deactivation, the task is active
+    assert pipe.ayon.control.get_entity(project, "folder", folder["id"])["active"] is False
+    ayon_task = pipe.ayon.control.get_entity(project, "task", synced[task["id"]]["id"])
+    assert ayon_task["active"] is True
+
+
+async def test_folders_with_ftrack_versions_are_kept_as_conflicts(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "tkeep", versions_per_task=1)
+    ftrack = contexts(pipe.ftrack, project_id)
+    deleted, sequence = by_name(ftrack, "sq010sh0010"), by_name(ftrack, "sq020")
+    versions = pipe.ftrack.control.query(
+        f'select id from AssetVersion where asset.parent.project_id is "{project_id}"'
+    )
+    assert versions
+    synced = linked(pipe.ayon, project)
+    below = [n for n in ftrack.values() if n["parent_id"] == sequence["id"]]
+    assert below
+    assert not conflict_events(pipe, "has_content")
+    since = mark(pipe)
+    # a shot without AYON products deleted (ftrack has versions on it), a sequence
+    # deactivated (ftrack has versions on its shots)
+    user_api.delete_folder(project, synced[deleted["id"]]["id"])
+    user_api.update_folder(project, synced[sequence["id"]]["id"], active=False)
+    result = await transmit(pipe, project_id, project, since)
+    kinds = sorted((c["kind"], c["ftrack_id"]) for c in result["conflicts"])
+    assert kinds == sorted([("has_content", deleted["id"]), ("has_content", sequence["id"])]), (
+        result
+    )
+    assert all("versions" in c["detail"] for c in result["conflicts"])
+    assert not result["counts"].get("ftrack.deleted")
+    assert set(contexts(pipe.ftrack, project_id)) == set(ftrack)
+    after = pipe.ftrack.control.query(
+        f'select id from AssetVersion where asset.parent.project_id is "{project_id}"'
+    )
+    assert sorted(v["id"] for v in after) == sorted(v["id"] for v in versions)
+    assert conflict_events(pipe, "has_content")
+    # nothing deactivated in AYON below the kept sequence
+    for node in below:
+        folder = pipe.ayon.control.get_entity(project, "folder", synced[node["id"]]["id"])
+        assert folder["active"] is True
+
+
+async def test_entity_list_renamed_items_and_deleted_reach_ftrack(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "tlist2")
+    ftrack = contexts(pipe.ftrack, project_id)
+    tasks = sorted(n["id"] for n in ftrack.values() if n["type"] == "Task")[:3]
+    synced = linked(pipe.ayon, project)
+    list_id = user_api.create_entity_list(
+        project, "task", "dailies", items=[{"entityId": synced[t]["id"]} for t in tasks[:2]]
+    )
+    created = AyonChange(
+        event_id=f"list-created-{list_id}",
+        topic="entity_list.created",
+        project_name=project,
+        entity_type="entity_list",
+        entity_id=list_id,
+    )
+    await transmit(pipe, project_id, project, mark(pipe), created)
+    ftrack_list = ftrack_id_for(list_id)
+
+    def ftrack_list_state() -> tuple[str, list[str]] | None:
+        rows = pipe.ftrack.control.query(f'select name from List where id is "{ftrack_list}"')
+        if not rows:
+            return None
+        objects = pipe.ftrack.control.query(
+            f'select entity_id from ListObject where list_id is "{ftrack_list}"'
+        )
+        return rows[0]["name"], sorted(o["entity_id"] for o in objects)
+
+    assert ftrack_list_state() == ("dailies", tasks[:2])
+    # renamed, one item added, one removed
+    user_api.update_entity_list(project, list_id, label="review")
+    user_api.create_entity_list_item(project, list_id, synced[tasks[2]]["id"])
+    rest = user_api.get_entity_list_rest(project, list_id) or {}
+    kept = [
+        {"id": i["id"], "entityId": i["entityId"]}
+        for i in rest["items"]
+        if i["entityId"] != synced[tasks[0]]["id"]
+    ]
+    user_api.patch(f"projects/{project}/lists/{list_id}", items=kept).raise_for_status()
+    changed = created.model_copy(
+        update={"event_id": f"list-changed-{list_id}", "topic": "entity_list.changed"}
+    )
+    result = await transmit(pipe, project_id, project, mark(pipe), changed)
+    assert not result["conflicts"], result
+    assert ftrack_list_state() == ("review", sorted(tasks[1:]))
+    await resync_writes_nothing(pipe, project_id)
+    # another AYON list links to the same ftrack list: deleting the first keeps it
+    twin_id = user_api.create_entity_list(
+        project,
+        "task",
+        "review copy",
+        attrib={"ftrackId": ftrack_list},
+        items=[{"entityId": synced[t]["id"]} for t in tasks[1:]],
+    )
+    user_api.delete_entity_list(project, list_id)
+    deleted = created.model_copy(
+        update={"event_id": f"list-deleted-{list_id}", "topic": "entity_list.deleted"}
+    )
+    result = await transmit(pipe, project_id, project, mark(pipe), deleted)
+    assert result["counts"].get("skipped.list_still_linked") == 1, result
+    assert ftrack_list_state() == ("review", sorted(tasks[1:]))
+    # the last AYON list linked to it is deleted: so is the ftrack list
+    user_api.delete_entity_list(project, twin_id)
+    twin_deleted = AyonChange(
+        event_id=f"list-deleted-{twin_id}",
+        topic="entity_list.deleted",
+        project_name=project,
+        entity_type="entity_list",
+        entity_id=twin_id,
+        payload={
+            "entityData": {
+                "id": twin_id,
+                "label": "review copy",
+                "entityType": "task",
+                "attrib": {"ftrackId": ftrack_list},
+            }
+        },
+    )
+    result = await transmit(pipe, project_id, project, mark(pipe), twin_deleted)
+    assert result["counts"].get("lists.deleted") == 1, result
+    assert ftrack_list_state() is None
+    assert not pipe.ftrack.control.query(
+        f'select id from ListObject where list_id is "{ftrack_list}"'
+    )
+
+
+async def test_project_attributes_reach_the_ftrack_project(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "tproj")
+    before = ftrack_values(pipe, project_id)
+    assert (before.get("fps"), before.get("frameStart")) != (30.0, 1201)
+    since = mark(pipe)
+    user_api.update_project(project, attrib={"fps": 30.0, "frameStart": 1201})
+    result = await transmit(pipe, project_id, project, since)
+    assert not result["conflicts"], result
+    values = ftrack_values(pipe, project_id)
+    assert (values["fps"], values["frameStart"]) == (30.0, 1201)
+    attrib = user_api.get_project(project)["attrib"]
+    assert (attrib["fps"], attrib["frameStart"]) == (30.0, 1201)
+    await resync_writes_nothing(pipe, project_id)
+
+
+async def test_folder_of_unknown_type_is_a_conflict_and_nothing_is_created(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "tnotype")
+    ftrack = contexts(pipe.ftrack, project_id)
+    parent = linked(pipe.ayon, project)[by_name(ftrack, "sq010")["id"]]
+    folder_types = user_api.get_project(project)["folderTypes"]
+    user_api.update_project(project, folder_types=[*folder_types, {"name": "Fancy"}])
+    assert not conflict_events(pipe, "no_object_type")
+    since = mark(pipe)
+    odd_id = user_api.create_folder(project, "odd", folder_type="Fancy", parent_id=parent["id"])
+    result = await transmit(pipe, project_id, project, since)
+    assert [c["kind"] for c in result["conflicts"]] == ["no_object_type"], result
+    assert "Fancy" in result["conflicts"][0]["detail"]
+    assert not result["counts"].get("ftrack.created")
+    assert set(contexts(pipe.ftrack, project_id)) == set(ftrack)
+    assert conflict_events(pipe, "no_object_type")
+    odd = pipe.ayon.control.get_entity(project, "folder", odd_id)
+    assert not odd["attrib"].get("ftrackId") and not odd["attrib"].get("ftrackPath")
+    assert odd["active"] is True
+
+
+async def test_version_attribute_reaches_the_asset_version(
+    pipe: Pipeline, user_api: ayon_api.ServerAPI
+) -> None:
+    project_id, project = await synced_project(pipe, "tvattr", versions_per_task=1)
+    shot = by_name(contexts(pipe.ftrack, project_id), "sq010sh0010")
+    [version] = pipe.ftrack.control.query(
+        f'select id, version, asset.name from AssetVersion where asset.context_id is "{shot["id"]}"'
+    )
+    assert ftrack_values(pipe, version["id"]).get("fps") != 48.0
+    folder = linked(pipe.ayon, project)[shot["id"]]
+    product_id = user_api.create_product(project, version["asset"]["name"], "render", folder["id"])
+    version_id = user_api.create_version(
+        project, version["version"], product_id, attrib={"ftrackId": version["id"]}
+    )
+    since = mark(pipe)
+    user_api.update_version(project, version_id, attrib={"fps": 48.0})
+    result = await transmit(pipe, project_id, project, since)
+    assert not result["conflicts"], result
+    assert ftrack_values(pipe, version["id"])["fps"] == 48.0
+    ayon_version = user_api.get_version_by_id(project, version_id, fields=["attrib"]) or {}
+    assert ayon_version["attrib"]["fps"] == 48.0
+    await resync_writes_nothing(pipe, project_id)
