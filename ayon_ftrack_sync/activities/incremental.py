@@ -101,10 +101,7 @@ class IncrementalActivities:
                     removed_note_ids=sorted(scope.removed_notes),
                     removed_note_parents={k: v for k, v in scope.removed_notes.items() if v},
                 )
-                outcome.add(comments.counts)
-                outcome.ftrack_requests += comments.ftrack_requests
-                for what, detail in comments.refused:
-                    outcome.refuse("comment", what, detail)
+                outcome.add_comments(comments)
             if outcome.conflicts:
                 report_conflicts(
                     conn,

@@ -9,6 +9,7 @@ from typing import Any
 
 from temporalio import activity
 
+from ayon_ftrack_sync.activities.comments import CommentsOutcome
 from ayon_ftrack_sync.activities.connections import Connections
 from ayon_ftrack_sync.payloads.full_sync import MAX_LISTED_CONFLICTS, ConflictRecord
 
@@ -32,6 +33,13 @@ class BatchOutcome:
         for key, value in counts.items():
             if value:
                 self.counts[key] = self.counts.get(key, 0) + value
+
+    def add_comments(self, comments: CommentsOutcome) -> None:
+        """What a comment sync call did, in either direction."""
+        self.add(comments.counts)
+        self.ftrack_requests += comments.ftrack_requests
+        for what, detail in comments.refused:
+            self.refuse("comment", what, detail)
 
     def refuse(self, kind: str, path: str, detail: str, ftrack_id: str | None = None) -> None:
         self.conflicts.append(

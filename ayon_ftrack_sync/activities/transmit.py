@@ -111,10 +111,7 @@ class TransmitActivities:
                     ayon_project_name=project_name,
                     activity_ids=comment_ids,
                 )
-                outcome.add(comments.counts)
-                outcome.ftrack_requests += comments.ftrack_requests
-                for what, detail in comments.refused:
-                    outcome.refuse("comment", what, detail)
+                outcome.add_comments(comments)
             if outcome.conflicts:
                 report_conflicts(
                     conn,
