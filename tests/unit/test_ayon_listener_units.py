@@ -40,7 +40,9 @@ def test_source_topics_are_those_of_seed_features_4_1() -> None:
     expected |= {
         f"entity.{e}.{c}" for e in ("folder", "task") for c in ("renamed", "label_changed")
     }
-    assert len(SOURCE_TOPICS) == len(set(SOURCE_TOPICS)) == len(expected) == 49
+    # comments as events (the original polled them); deletions are not sent, as before
+    expected |= {"activity.created", "activity.updated"}
+    assert len(SOURCE_TOPICS) == len(set(SOURCE_TOPICS)) == len(expected) == 51
     assert set(SOURCE_TOPICS) == expected
     assert not any("*" in topic for topic in SOURCE_TOPICS)  # explicit, no wildcard
     assert TARGET_TOPIC == "ftrack.sync" and IGNORED_SENDER_TYPES == ("ftrack",)

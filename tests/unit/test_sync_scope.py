@@ -63,6 +63,10 @@ def test_scope_sorts_changes_by_kind_of_work() -> None:
             change("update", "v1", table="assetversion", keys=["statusid"]),
             change("remove", "v2", table="assetversion"),
             change("add", "n1", table="note"),
+            change("update", "n2", table="note", keys=["text"]),
+            change("update", "n3", table="note", keys=["is_todo"]),
+            change("remove", "n4", table="note", parent_id="shot1"),
+            change("add", "tl", table="timelog"),
             change("add", "x1", table="mystery"),
         ]
     )
@@ -74,10 +78,13 @@ def test_scope_sorts_changes_by_kind_of_work() -> None:
     assert scope.links == {"a", "b"}
     assert scope.lists == {"list1"}
     assert scope.versions == {"v1"}
+    assert scope.notes == {"n1", "n2"}
+    assert scope.removed_notes == {"n4": "shot1"}
     assert scope.skipped == {
         "ignored_keys": 2,
         "milestone": 1,
         "version_remove": 1,
+        "note_unchanged_text": 1,
         "unused_table": 1,
         "table:mystery": 1,
     }
