@@ -55,7 +55,15 @@ async def _status(config: AppConfig, project: str | None) -> int:
         console.print(f"No sync workflows found for {what} in namespace {client.namespace}.")
         return 1 if project else 0
     table = Table(title="ayon-ftrack-sync projects")
-    for column in ("project", "ftrack id", "state", "pending", "applied", "failed batches"):
+    for column in (
+        "project",
+        "ftrack id",
+        "state",
+        "pending ftrack/AYON",
+        "applied ftrack/AYON",
+        "echoes dropped",
+        "failed batches",
+    ):
         table.add_column(column)
     table.add_column("last full sync")
     table.add_column("last error")
@@ -66,15 +74,16 @@ async def _status(config: AppConfig, project: str | None) -> int:
             escape(live.ayon_project_name or "?"),
             ftrack_id,
             live.state,
-            str(live.pending),
-            str(live.stats.events_applied),
+            f"{live.pending}/{live.pending_ayon}",
+            f"{live.stats.events_applied}/{live.stats.ayon_events_applied}",
+            str(live.stats.echoes_dropped),
             str(live.stats.batches_failed),
             full_syncs.get(ftrack_id, "-"),
             escape(live.stats.last_error or ""),
         )
     for ftrack_id, summary in full_syncs.items():
         if ftrack_id not in seen:
-            table.add_row("-", ftrack_id, "no event sync", "-", "-", "-", summary, "")
+            table.add_row("-", ftrack_id, "no event sync", "-", "-", "-", "-", summary, "")
     console.print(table)
     return 0
 

@@ -77,4 +77,5 @@ async def test_status_lists_live_projects_and_their_last_full_sync(
     line = next(line for line in result.stdout.splitlines() if ftrack_id in line)
     assert "demo_project" in line and "completed" in line
     assert "InvalidChange" in line  # the failed batch's error is visible
+    assert " 2/0 " in line  # two ftrack events handled (one failed), no AYON change
     assert missing.returncode == 1 and "No sync workflows found" in missing.stdout
