@@ -7,7 +7,8 @@ emulator with a seeded project, the AYON emulator, the `worker`, the `leecher` a
 first full sync through the same client path as `resync --create-project`, switches auto-sync
 on, makes a few ftrack edits through ftrack_api and shows each one arriving in AYON (polled
 through ayon_api), then makes one AYON edit through ayon_api as a person would (not the sync's
-sender type) and shows it arriving in ftrack (polled through ftrack_api), prints the Temporal
+sender type) and a comment on the same shot, and shows both arriving in ftrack (polled through
+ftrack_api; the comment as a note), prints the Temporal
 Web UI and emulator URLs, and keeps everything running until Ctrl-C. On Ctrl-C, SIGTERM or any
 failure it stops AYON listener, leecher, worker, emulators and server in that order (SIGTERM,
 then SIGKILL after a timeout) and leaves no process behind.
@@ -586,9 +587,10 @@ class DemoRunner:
         edits = await self._make_edits()
         all_seen = await self._watch_edits(edits)
         ayon_seen = await self._ayon_edit()
+        comment_seen = await self._ayon_comment()
         self._print_urls()
         if self.once:
-            return 0 if all_seen and ayon_seen else 1
+            return 0 if all_seen and ayon_seen and comment_seen else 1
         console.print("[bold green]Demo ready.[/] Press Ctrl-C to stop.")
         while True:
             dead = self.children.first_dead()
@@ -1003,6 +1005,58 @@ class DemoRunner:
                     raise dead.died("while the AYON edit was on its way")
                 await asyncio.sleep(0.1)
 
+    async def _ayon_comment(self) -> bool:
+        """A person's comment on the same shot in AYON; poll ftrack until it is a note."""
+        assert self._ayon_edit_shot is not None
+        shot_id, shot_name = self._ayon_edit_shot
+        view = await asyncio.to_thread(self._ayon_view)
+        folder = view.folder(shot_id)
+        if folder is None:
+            raise DemoError(f"shot {shot_name} is not in AYON project {self.ayon_project}")
+        body = f"comment on {shot_name} written in AYON at {time.strftime('%H:%M:%S')}"
+        await asyncio.to_thread(self._comment_in_ayon, str(folder["id"]), body)
+        made_at = time.monotonic()
+        console.print(f"  {escape(shot_name)} comment -> {escape(repr(body))}")
+        with self._ftrack() as session:
+            while True:
+                notes = await asyncio.to_thread(_ftrack_notes, session, shot_id)
+                seconds = time.monotonic() - made_at
+                if body in notes:
+                    console.print(
+                        f"  [green]comment on {escape(shot_name)} in AYON: an ftrack note after "
+                        f"{seconds:.1f} s[/]",
+                        highlight=False,
+                    )
+                    return True
+                if seconds > self.edit_timeout:
+                    console.print(
+                        f"  [red]comment on {escape(shot_name)} in AYON: no ftrack note after "
+                        f"{self.edit_timeout:.0f} s[/]; see {self.folder / 'ayon-listener.log'} "
+                        f"and {self.folder / 'worker.log'}",
+                        highlight=False,
+                    )
+                    return False
+                dead = self.children.first_dead()
+                if dead is not None:
+                    raise dead.died("while the AYON comment was on its way")
+                await asyncio.sleep(0.1)
+
+    def _comment_in_ayon(self, folder_id: str, body: str) -> None:
+        import ayon_api
+
+        api = ayon_api.ServerAPI(
+            self.ports.ayon_url,
+            token=self.ayon_key,
+            sender_type=DEMO_SENDER_TYPE,
+            sender=DEMO_SENDER,
+            timeout=10,
+        )
+        try:
+            api.create_activity(self.ayon_project, folder_id, "folder", "comment", body=body)
+        finally:
+            with contextlib.suppress(Exception):
+                api.close_session()
+
     def _edit_in_ayon(self, folder_id: str, description: str) -> None:
         import ayon_api
 
@@ -1079,6 +1133,13 @@ def _ftrack_description(session: Any, shot_id: str) -> Any:
     session.reset()
     shot = session.query(f'select id, description from Shot where id is "{shot_id}"').first()
     return None if shot is None else shot["description"]
+
+
+def _ftrack_notes(session: Any, entity_id: str) -> list[str]:
+    """The texts of the notes on an ftrack entity as the server has them now."""
+    session.reset()
+    notes = session.query(f'select content from Note where parent_id is "{entity_id}"').all()
+    return [str(note["content"]) for note in notes]
 
 
 def _attrib(entity: dict[str, Any] | None, name: str) -> Any:

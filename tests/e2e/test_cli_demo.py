@@ -28,6 +28,8 @@ EDIT_LINES = [
 ]
 #: the AYON edit (made through ayon_api as a person), once ftrack shows it
 AYON_EDIT_LINE = r"^  description of sq010sh0030 changed in AYON: in ftrack after \d+\.\d s$"
+#: a person's AYON comment on the same shot, once ftrack has it as a note
+AYON_COMMENT_LINE = r"^  comment on sq010sh0030 in AYON: an ftrack note after \d+\.\d s$"
 #: every child of the demo, by role (the pids file's keys)
 ROLES = {"server", "ftrack-emulator", "ayon-emulator", "worker", "leecher", "ayon-listener"}
 
@@ -144,6 +146,7 @@ def test_demo_once_syncs_shows_the_edits_and_leaves_nothing_running(tmp_path: Pa
     for pattern in EDIT_LINES:  # fails until incremental.apply is registered in the worker
         assert re.search(pattern, stdout, re.MULTILINE), f"no line {pattern!r} in:\n{output}"
     assert re.search(AYON_EDIT_LINE, stdout, re.MULTILINE), f"no AYON -> ftrack line in:\n{output}"
+    assert re.search(AYON_COMMENT_LINE, stdout, re.MULTILINE), f"no comment line in:\n{output}"
     # the AYON edit comes after every ftrack edit arrived
     assert stdout.index("Editing in AYON") > max(
         m.start() for p in EDIT_LINES for m in re.finditer(p, stdout, re.MULTILINE)
