@@ -9,6 +9,11 @@ would put the older value back into AYON and the newer edit would then find noth
 transmit wrote (`entity id:key`, legacy column or custom attribute key), and an update event
 made by the service user that names such a key has that key removed before the batch is
 applied. Changes by anybody else are never touched, nor creations and removals.
+
+The link attributes (`ayon_id`, `ayon_path`, `ayon_sync_failed`) are written only by the sync
+itself (write-backs, failure flags); the service user's updates of them are always dropped,
+without being remembered first: re-planning an entity because the sync wrote its link is work
+for nothing (and for a project that cannot sync, a second failed batch per edit).
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ LEGACY_COLUMNS = {
     "end_date": "enddate",
     "object_type_id": "object_typeid",
 }
+
+
+#: ftrack custom attributes only the sync writes (group `ayon`)
+LINK_KEYS = frozenset({"ayon_id", "ayon_path", "ayon_sync_failed"})
 
 
 class ExpectedEcho(BaseModel):
@@ -83,6 +92,29 @@ def drop_echoes(
             dropped += count
             if kept is not None:
                 changes.append(kept)
+        kept_events.append(event.model_copy(update={"changes": changes}))
+    return kept_events, dropped
+
+
+def drop_link_echoes(events: list[ProjectEvent]) -> tuple[list[ProjectEvent], int]:
+    """The events without the service user's updates of link attributes, and how many keys
+    were dropped."""
+    dropped = 0
+    kept_events: list[ProjectEvent] = []
+    for event in events:
+        if not event.by_service:
+            kept_events.append(event)
+            continue
+        changes: list[EntityChange] = []
+        for change in event.changes:
+            if change.action not in ("update", "move") or not LINK_KEYS & set(change.keys):
+                changes.append(change)
+                continue
+            keys = [k for k in change.keys if k not in LINK_KEYS]
+            dropped += len(change.keys) - len(keys)
+            if keys:
+                kept = {k: v for k, v in change.changes.items() if k in keys}
+                changes.append(change.model_copy(update={"keys": keys, "changes": kept}))
         kept_events.append(event.model_copy(update={"changes": changes}))
     return kept_events, dropped
 

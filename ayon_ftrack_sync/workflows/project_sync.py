@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         TransmitBatchInput,
     )
     from ayon_ftrack_sync.sync.coalesce import coalesce
-    from ayon_ftrack_sync.sync.echoes import drop_echoes, expect
+    from ayon_ftrack_sync.sync.echoes import drop_echoes, drop_link_echoes, expect
     from ayon_ftrack_sync.sync.events import ProjectEvent
     from ayon_ftrack_sync.temporal.failures import root_message
     from ayon_ftrack_sync.temporal.search_attributes import AYON_PROJECT, SYNC_STATE, SyncState
@@ -212,11 +212,14 @@ class ProjectSyncWorkflow:
         self._pending_since = workflow.now()
         events = batch
         if self._echoes and workflow.patched("drop-echoes"):
-            events, dropped = drop_echoes(batch, self._echoes, workflow.now())
+            events, dropped = drop_echoes(events, self._echoes, workflow.now())
             self._stats.echoes_dropped += dropped
-            if not any(event.changes for event in events):
-                self._stats.events_applied += len(batch)  # only echoes: nothing to do
-                return
+        if any(event.by_service for event in events) and workflow.patched("drop-link-echoes"):
+            events, dropped = drop_link_echoes(events)
+            self._stats.echoes_dropped += dropped
+        if events is not batch and not any(event.changes for event in events):
+            self._stats.events_applied += len(batch)  # only echoes: nothing to do
+            return
         merged = coalesce(events)
         self._set_state(SyncState.SYNCING)
         apply_input = ApplyBatchInput(

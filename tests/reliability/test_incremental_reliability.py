@@ -667,13 +667,14 @@ async def test_hostile_events_leave_no_workflow_stuck_and_every_problem_recorded
         skipped = await _activity_counts(client, project_id)
         assert skipped.get("skipped.table:spaceship") == 1, skipped
         # the never-synced project: the batch failed for good, recorded, the workflow moved on.
-        # Recording it flags the shot in ftrack, and that write comes back through the hub as
-        # one more event of the project, which fails the same way (a second, bounded record).
+        # Recording it flags the shot in ftrack; that write comes back through the hub as one
+        # more event of the project, which the workflow drops as the sync's own link write
         orphan_status = await _settled(pipe, orphan_id, 30)
         orphan_events = len(hub_updates(ftrack_server, orphan_id))
         assert orphan_events == 2, orphan_events  # the UI edit + the flag written back
         assert orphan_status.stats.events_received == orphan_events
-        assert orphan_status.stats.batches_failed == orphan_events
+        assert orphan_status.stats.batches_failed == 1
+        assert orphan_status.stats.echoes_dropped == 1
         assert (
             orphan_status.stats.last_error and "ProjectNotFound" in orphan_status.stats.last_error
         )

@@ -13,6 +13,7 @@ from ayon_ftrack_sync.sync.echoes import (
     MAX_EXPECTED_ECHOES,
     ExpectedEcho,
     drop_echoes,
+    drop_link_echoes,
     expect,
 )
 from ayon_ftrack_sync.sync.events import EntityChange, ProjectEvent
@@ -57,6 +58,17 @@ def test_creations_and_removals_are_never_echoes() -> None:
     removed = EntityChange(action="remove", entity_id="sh", table="task", keys=["name"])
     events, dropped = drop_echoes([event(added, removed)], expected, NOW)
     assert dropped == 0 and len(events[0].changes) == 2
+
+
+def test_the_services_link_attribute_writes_are_always_echoes() -> None:
+    events = [
+        event(update("sh", "ayon_sync_failed"), update("sq", "ayon_path", "fend")),
+        event(update("t1", "ayon_id"), by_service=False, event_id="e2"),
+    ]
+    kept, dropped = drop_link_echoes(events)
+    assert dropped == 2
+    assert [(c.entity_id, c.keys) for c in kept[0].changes] == [("sq", ["fend"])]
+    assert kept[1] == events[1]  # a person's edit of a link attribute is applied
 
 
 def test_expectations_expire() -> None:
