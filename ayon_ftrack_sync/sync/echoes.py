@@ -87,12 +87,15 @@ def drop_echoes(
             kept_events.append(event)
             continue
         changes: list[EntityChange] = []
+        before = dropped
         for change in event.changes:
             kept, count = _without_echoed_keys(change, expected)
             dropped += count
             if kept is not None:
                 changes.append(kept)
-        kept_events.append(event.model_copy(update={"changes": changes}))
+        kept_events.append(
+            event if dropped == before else event.model_copy(update={"changes": changes})
+        )
     return kept_events, dropped
 
 
@@ -102,8 +105,11 @@ def drop_link_echoes(events: list[ProjectEvent]) -> tuple[list[ProjectEvent], in
     dropped = 0
     kept_events: list[ProjectEvent] = []
     for event in events:
-        if not event.by_service:
-            kept_events.append(event)
+        if not event.by_service or not any(
+            change.action in ("update", "move") and LINK_KEYS & set(change.keys)
+            for change in event.changes
+        ):
+            kept_events.append(event)  # nothing to drop: no copy (batches of thousands)
             continue
         changes: list[EntityChange] = []
         for change in event.changes:
