@@ -11,7 +11,7 @@ malformed values can do no harm: at worst it makes the sync look at an entity.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from temporalio import activity
@@ -42,7 +42,7 @@ from ayon_ftrack_sync.settings.attribute_mapping import AttributeMapping
 from ayon_ftrack_sync.sync.fields import PLACEMENT, ayon_fields
 from ayon_ftrack_sync.sync.hierarchy import PlanOptions, plan_hierarchy
 from ayon_ftrack_sync.sync.identity import is_ayon_id, is_linked_ftrack_id
-from ayon_ftrack_sync.sync.model import FtrackProject, Kind
+from ayon_ftrack_sync.sync.model import FtrackNode, FtrackProject, Kind
 from ayon_ftrack_sync.sync.plan import ConflictKind, FtrackKey, FtrackWrite, Plan
 from ayon_ftrack_sync.sync.project import plan_project_attributes
 from ayon_ftrack_sync.sync.scope import BatchScope, batch_scope
@@ -168,7 +168,7 @@ class IncrementalActivities:
             ayon_attribute_types=context.attribute_types,
             with_project_values=scope.project,
         )
-        planned, revived = _planned_ids(fread.project, scope)
+        planned, revived, moved_below = _planned_ids(fread.project, scope)
         if revived:  # their children could not sync while they failed: now they may
             more = read_ftrack_scope(
                 session,
@@ -179,7 +179,7 @@ class IncrementalActivities:
                 ayon_attribute_types=context.attribute_types,
             )
             fread = _merged(fread, more)
-            planned |= _descendants(fread.project, revived)
+            planned |= _descendants(fread.project.children(), revived)
         outcome.ftrack_requests += fread.requests
         ftrack = fread.project
         removed = set(scope.removed) | set(fread.missing)
@@ -239,7 +239,7 @@ class IncrementalActivities:
                 linked_ayon_users=frozenset(users.values()),
                 scope=frozenset(planned),
                 alive=alive,
-                fields=_named_fields(scope, planned, ftrack, context.mapping),
+                fields=_named_fields(scope, planned, moved_below, context.mapping),
             ),
         )
         if scope.project:
@@ -295,24 +295,25 @@ class IncrementalActivities:
         )
 
 
-def _planned_ids(ftrack: FtrackProject, scope: BatchScope) -> tuple[set[str], set[str]]:
+def _planned_ids(ftrack: FtrackProject, scope: BatchScope) -> tuple[set[str], set[str], set[str]]:
     """Touched entities that still exist and the descendants of moved ones (their paths
-    changed); and, separately, the unsynced siblings under a parent where a name was freed
-    (one of them may have lost a name clash, or may take over a removed one's AYON entity)."""
-    planned = {fid for fid in scope.contexts if fid in ftrack.nodes}
-    planned |= _descendants(ftrack, {fid for fid in scope.subtrees if fid in ftrack.nodes})
+    changed); separately, the unsynced siblings under a parent where a name was freed (one
+    of them may have lost a name clash, or may take over a removed one's AYON entity); and
+    the descendants of moved ones alone (they get only their paths, `_named_fields`)."""
     children = ftrack.children()
+    moved_below = _descendants(children, {fid for fid in scope.subtrees if fid in ftrack.nodes})
+    planned = {fid for fid in scope.contexts if fid in ftrack.nodes} | moved_below
     revived = {
         child.id
         for parent in scope.vacated_parents
         for child in children.get(parent, [])
         if child.ayon_sync_failed or not child.ayon_id
     }
-    return planned | revived, revived
+    return planned | revived, revived, moved_below
 
 
 def _named_fields(
-    scope: BatchScope, planned: set[str], ftrack: FtrackProject, mapping: AttributeMapping
+    scope: BatchScope, planned: set[str], moved_below: set[str], mapping: AttributeMapping
 ) -> dict[str, frozenset[str]]:
     """The AYON fields each planned entity's changes named (key-scoped diff, `sync.fields`).
 
@@ -331,7 +332,6 @@ def _named_fields(
                 }
         return by_type[object_type_id]
 
-    moved_below = _descendants(ftrack, {fid for fid in scope.subtrees if fid in ftrack.nodes})
     named: dict[str, frozenset[str]] = {}
     for fid in planned:
         if fid in scope.keys:
@@ -344,8 +344,7 @@ def _named_fields(
     return named
 
 
-def _descendants(ftrack: FtrackProject, roots: set[str]) -> set[str]:
-    children = ftrack.children()
+def _descendants(children: Mapping[str, list[FtrackNode]], roots: set[str]) -> set[str]:
     found: set[str] = set()
     queue = list(roots)
     while queue:

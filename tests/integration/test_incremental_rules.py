@@ -8,20 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import ayon_api
-import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from ayon_ftrack_sync.emulators.ayon import AyonEmulator
-from ayon_ftrack_sync.emulators.ftrack import FtrackEmulator
 from ayon_ftrack_sync.payloads.full_sync import FullSyncReport
-from tests.conftest import WorkerFactory
-from tests.helpers import temporal_address
-from tests.integration.incremental_support import Pipeline, pipeline
+from tests.integration.incremental_support import Pipeline
 from tests.integration.test_full_sync_rules import (
     assert_in_sync,
     assert_writes_nothing,
@@ -29,27 +23,6 @@ from tests.integration.test_full_sync_rules import (
     contexts,
     linked,
 )
-
-
-@pytest.fixture
-async def pipe(
-    tmp_path: Path,
-    temporal_env: WorkflowEnvironment,
-    make_worker: WorkerFactory,
-    task_queue: str,
-    ftrack_server: FtrackEmulator,
-    ayon_server: AyonEmulator,
-) -> AsyncIterator[Pipeline]:
-    async with pipeline(
-        tmp_path,
-        temporal_env.client,
-        temporal_address(temporal_env),
-        make_worker,
-        task_queue,
-        ftrack_server,
-        ayon_server,
-    ) as running:
-        yield running
 
 
 async def synced_project(pipe: Pipeline, name: str, **shape: Any) -> tuple[str, str]:

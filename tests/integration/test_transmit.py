@@ -14,49 +14,23 @@ write nothing either.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import ayon_api
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from ayon_ftrack_sync.activities.incremental_extras import WRITE_KEYS
 from ayon_ftrack_sync.emulators.ayon import AyonEmulator
-from ayon_ftrack_sync.emulators.ftrack import FtrackEmulator
 from ayon_ftrack_sync.payloads.project_sync import AyonChange, AyonEventBatch
 from ayon_ftrack_sync.sync.identity import ftrack_id_for
 from ayon_ftrack_sync.workflows.project_sync import ProjectSyncWorkflow, workflow_id_for
-from tests.conftest import WorkerFactory
-from tests.helpers import temporal_address
-from tests.integration.incremental_support import Pipeline, pipeline
+from tests.integration.incremental_support import Pipeline
 from tests.integration.test_full_sync_rules import by_name, contexts, linked
 from tests.integration.test_incremental_rules import resync_writes_nothing, synced_project
 
 #: incremental-sync result counts that mean "wrote something"
 ECHO_WRITES = frozenset({"created", "updated", "deactivated", "ftrack_writes", "project.updated"})
-
-
-@pytest.fixture
-async def pipe(
-    tmp_path: Path,
-    temporal_env: WorkflowEnvironment,
-    make_worker: WorkerFactory,
-    task_queue: str,
-    ftrack_server: FtrackEmulator,
-    ayon_server: AyonEmulator,
-) -> AsyncIterator[Pipeline]:
-    async with pipeline(
-        tmp_path,
-        temporal_env.client,
-        temporal_address(temporal_env),
-        make_worker,
-        task_queue,
-        ftrack_server,
-        ayon_server,
-    ) as running:
-        yield running
 
 
 @pytest.fixture
